@@ -1,0 +1,1 @@
+"""Data sets and files: fetching (:mod:`.fetch`), images (:mod:`.images`), LFW (:mod:`.lfw`)."""

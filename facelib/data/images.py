@@ -1,0 +1,53 @@
+"""Reading images as RGB arrays and converting them to tensors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """Read an image file as ``(H, W, 3)`` uint8 RGB; grayscale and RGBA inputs are converted.
+
+    Raises ``FileNotFoundError`` for a missing path and ``ValueError`` for a file OpenCV cannot decode.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"image not found: {path}")
+    data = np.fromfile(path, dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if image is None:
+        raise ValueError(f"cannot decode image {path} ({data.size} bytes): not an image format OpenCV reads")
+    if image.dtype != np.uint8:
+        image = cv2.convertScaleAbs(image, alpha=255.0 / max(float(image.max()), 1.0))
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def to_tensor(images: np.ndarray | Sequence[np.ndarray]) -> torch.Tensor:
+    """``(H, W, 3)`` uint8 RGB image(s) to a ``(B, 3, H, W)`` float tensor in ``[0, 1]``."""
+    batch = images if isinstance(images, np.ndarray) else np.stack(images)
+    if batch.ndim == 3:
+        batch = batch[None]
+    if batch.ndim != 4 or batch.shape[-1] != 3:
+        raise ValueError(f"expected (H, W, 3) RGB images or a (B, H, W, 3) stack; got shape {batch.shape}")
+    return torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def to_image(tensor: torch.Tensor) -> np.ndarray:
+    """A ``(3, H, W)`` or ``(1, 3, H, W)`` float tensor in ``[0, 1]`` to ``(H, W, 3)`` uint8 RGB."""
+    if tensor.dim() == 4:
+        if tensor.shape[0] != 1:
+            raise ValueError(f"to_image takes one image; got a batch of {tensor.shape[0]}")
+        tensor = tensor[0]
+    if tensor.dim() != 3 or tensor.shape[0] != 3:
+        raise ValueError(f"expected a (3, H, W) tensor; got shape {tuple(tensor.shape)}")
+    array = tensor.detach().float().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+    return np.ascontiguousarray(array)

@@ -1,0 +1,73 @@
+"""The plotting functions and the widget callbacks behind notebook 01 (tested directly: a plot drawn
+inside a widget does not appear in executed cell outputs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facelib.viz import warping as V
+from facelib.viz.widgets import WarpExplorer
+
+
+@pytest.fixture(scope="module")
+def photo():
+    # A synthetic photo keeps these tests independent of the data mirror.
+    y, x = np.mgrid[0:120, 0:100]
+    image = np.stack([(x * 2) % 256, (y * 2) % 256, ((x + y) * 3) % 256], axis=-1).astype(np.uint8)
+    return image, (30.0, 35.0, 70.0, 85.0)
+
+
+def test_plot_spaces_shows_the_warp_of_every_space(photo):
+    image, box = photo
+    fig = V.plot_spaces(image, box, 48)
+    panels = [ax.images[0].get_array() for ax in fig.axes]
+    assert len(panels) == 5 and np.array_equal(panels[0], image)
+    for panel, space in zip(panels[1:], V.SPACE_TITLES, strict=True):
+        assert np.array_equal(panel, V.warp_image(image, box, space, 48))
+    assert len(V.figure_png(fig)) > 1000
+
+
+def test_sampling_grid_lines_lie_where_the_warp_samples(photo):
+    _, box = photo
+    rows, cols = V.sampling_lines(box, "roi_tanh", 16, lines=3)
+    assert rows.shape == (3, 16, 2) and cols.shape == (3, 16, 2)
+    # The middle row of a 16-pixel roi_tanh output is half a pixel above the box's centre line in
+    # normalised units (pixel centres): x spreads beyond the box, y stays near the centre.
+    assert rows[1, :, 0].min() < box[0] and rows[1, :, 0].max() > box[2]
+
+
+def test_round_trip_figure_and_error(photo):
+    image, box = photo
+    error = V.round_trip_error(image, box, "roi_tanh_polar", 96)
+    assert error.shape == image.shape[:2]
+    inside = error[40:80, 35:65].mean()
+    assert inside < error.mean()  # the RoI comes back better than the rest
+    assert len(V.plot_round_trip(image, box, "roi_tanh_polar", 64).axes) == 5
+
+
+def test_rotation_figure_shows_equal_shifted_panels(photo):
+    image, box = photo
+    fig = V.plot_rotation_equivariance(image, box, 64, rows_shifted=8)
+    rotated, rolled = fig.axes[3].images[0].get_array(), fig.axes[4].images[0].get_array()
+    assert np.abs(rotated.astype(int) - rolled.astype(int))[:, :40].mean() < 20
+
+
+def test_explorer_redraws_when_any_control_changes(photo):
+    image, box = photo
+    explorer = WarpExplorer(image, box, 48)
+    assert explorer.redraws == 1 and explorer.view.value[:4] == b"\x89PNG"
+    # keep_aspect_ratio first: the Cartesian spaces ignore it, so it would change nothing there.
+    changes = [(explorer.keep_aspect_ratio, True), (explorer.space, "roi_tanh"), (explorer.scale, 1.5),
+               (explorer.offset_x, 5), (explorer.offset_y, -5), (explorer.angle, 45), (explorer.output_size, 64)]
+    for count, (control, value) in enumerate(changes, start=2):
+        before = explorer.view.value
+        control.value = value
+        assert explorer.redraws == count
+        assert explorer.view.value != before, control.description
+    x1, y1, x2, y2 = explorer.roi
+    assert (x2 - x1, y2 - y1) == pytest.approx((60.0, 75.0))
+    assert ((x1 + x2) / 2, (y1 + y2) / 2) == pytest.approx((55.0, 55.0))
+    warped = explorer.figure().axes[1].images[0].get_array()
+    assert warped.shape == (64, 64, 3)
+    assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()
