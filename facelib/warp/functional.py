@@ -161,16 +161,24 @@ def _atanh(x: torch.Tensor) -> torch.Tensor:
     return torch.log((1.0 + x) / (1.0 - x).clamp(min=1e-9)) / 2.0
 
 
+def _needs_grad(*tensors: torch.Tensor) -> bool:
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+
+
 def _norm(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    # sqrt(x^2 + y^2) with a finite gradient at the origin (the RoI centre).
-    tiny = torch.finfo(x.dtype).tiny ** 0.5
-    return torch.sqrt(x * x + y * y + tiny)
+    # sqrt(x^2 + y^2), with a finite gradient at the origin (the RoI centre) when one is recorded.
+    if _needs_grad(x, y):
+        return torch.sqrt(x * x + y * y + torch.finfo(x.dtype).tiny ** 0.5)
+    return torch.hypot(x, y)
 
 
 def _angle(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    # atan2 in [0, 2 pi) with a zero (not NaN) gradient at the origin, where the angle is arbitrary.
-    at_origin = (x == 0) & (y == 0)
-    return torch.atan2(y, torch.where(at_origin, torch.ones_like(x), x)).remainder(_TWO_PI)
+    # atan2 in [0, 2 pi); when a gradient is recorded, a zero (not NaN) one at the origin, where the
+    # angle is arbitrary.
+    if _needs_grad(x, y):
+        x = torch.where((x == 0) & (y == 0), torch.ones_like(x), x)
+        return torch.atan2(y, x).remainder(_TWO_PI)
+    return torch.atan2(y, x).remainder_(_TWO_PI)
 
 
 def _ellipse_radius(a: torch.Tensor, b: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
@@ -234,32 +242,49 @@ def _space_to_image(space: str, u: torch.Tensor, v: torch.Tensor, frame: _Frame,
     return centre + (rho * cos * a) * ex + (rho * sin * b) * ey
 
 
-def _image_to_space(space: str, points: torch.Tensor, frame: _Frame,
+def _to_frame(points: torch.Tensor, frame: _Frame) -> tuple[torch.Tensor, torch.Tensor]:
+    """Image points ``(..., 2)`` to RoI-frame coordinates ``(qx, qy)``, each ``(..., 1)``."""
+    offset = points - frame.centre
+    return (offset * frame.ex).sum(dim=-1, keepdim=True), (offset * frame.ey).sum(dim=-1, keepdim=True)
+
+
+def _pixel_grid_to_frame(size: tuple[int, int], frame: _Frame) -> tuple[torch.Tensor, torch.Tensor]:
+    """RoI-frame coordinates ``(qx, qy)``, each ``(B, H, W, 1)``, of every pixel of an image of ``size``.
+
+    ``q = ((x, y) - c) . (ex, ey)`` splits into a per-column and a per-row term, so each coordinate
+    costs one full-size operation. ``frame`` is viewed as ``(B, 1, 1, 2)``.
+    """
+    height, width = size
+    like = frame.centre
+    x = torch.arange(width, dtype=like.dtype, device=like.device).view(1, 1, width, 1)
+    y = torch.arange(height, dtype=like.dtype, device=like.device).view(1, height, 1, 1)
+    coordinates = []
+    for axis in (frame.ex, frame.ey):
+        row = torch.addcmul(-(frame.centre * axis).sum(dim=-1, keepdim=True), y, axis[..., 1:])
+        coordinates.append(torch.addcmul(row, x, axis[..., :1]))
+    return coordinates[0], coordinates[1]
+
+
+def _frame_to_space(space: str, qx: torch.Tensor, qy: torch.Tensor, axes: torch.Tensor,
                     keep_aspect_ratio: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inverse of :func:`_space_to_image`: image points ``(..., 2)`` to ``(u, v)``, each ``(..., 1)``."""
-    centre, axes, ex, ey = frame
+    """Inverse of :func:`_space_to_image` in the RoI frame: ``(qx, qy)`` to ``(u, v)``, each ``(..., 1)``."""
     a, b = axes[..., :1], axes[..., 1:]
-    offset = points - centre
-    qx = (offset * ex).sum(dim=-1, keepdim=True)
-    qy = (offset * ey).sum(dim=-1, keepdim=True)
     if space == "cartesian":
         return qx / a, qy / b
     if space == "roi_tanh":
         return torch.tanh(qx / a), torch.tanh(qy / b)
     if keep_aspect_ratio:
-        length = _norm(qx, qy)
-        cos, sin = qx / length, qy / length
-        rho = length / _ellipse_radius(a, b, cos, sin)
-        theta = _angle(qy, qx)
+        # |q| divided by the ellipse's radius in q's direction, i.e. sqrt((b qx)^2 + (a qy)^2) / (a b).
+        rho = _norm(b * qx, a * qy) / (a * b)
+        nx, ny = qx, qy
     else:
         nx, ny = qx / a, qy / b
         rho = _norm(nx, ny)
-        cos, sin = nx / rho, ny / rho
-        theta = _angle(ny, nx)
     if space == "roi_tanh_polar":
-        return torch.tanh(rho), theta
-    radius = torch.tanh(rho)
-    return radius * cos, radius * sin
+        return torch.tanh(rho), _angle(ny, nx)
+    # Circular: the point tanh(rho) along the direction of n.
+    scale = torch.tanh(rho) / _norm(nx, ny).clamp(min=1e-30)
+    return nx * scale, ny * scale
 
 
 def _space_axes(space: str, size: tuple[int, int], like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -308,14 +333,16 @@ def _grid_from_space_pixels(space: str, u: torch.Tensor, v: torch.Tensor,
                             size: tuple[int, int]) -> torch.Tensor:
     """Normalised grid that reads a warped image of ``size`` at space coordinates ``(u, v)``.
 
-    A polar image is read with one extra row appended (a copy of row 0), so that angles between
-    the last row and 2 pi interpolate across the seam.
+    For the Cartesian-type spaces ``(u, v)`` already are grid_sample's normalised coordinates. A
+    polar image is read with one extra row appended (a copy of row 0), so that angles between the
+    last row and 2 pi interpolate across the seam.
     """
-    height, width = size
-    pixels = _space_to_pixels(space, u, v, size)
-    rows = height + 1 if space == "roi_tanh_polar" else height
-    scale = pixels.new_tensor([2.0 / width, 2.0 / rows])
-    return torch.addcmul(pixels.new_tensor([1.0 / width - 1.0, 1.0 / rows - 1.0]), pixels, scale)
+    if space == "roi_tanh_polar":
+        height, width = size
+        # column W u of W, row H v / (2 pi) of H + 1, each as (2 x + 1) / n - 1
+        u = 2.0 * u + (1.0 / width - 1.0)
+        v = v * (2.0 * height / (_TWO_PI * (height + 1))) + (1.0 / (height + 1) - 1.0)
+    return torch.cat((u, v), dim=-1)
 
 
 def _wrap_rows(warped: torch.Tensor) -> torch.Tensor:
@@ -341,8 +368,9 @@ def _warp_grid(rois: torch.Tensor, angles: Angles, image_size: tuple[int, int], 
 
 def _restore_grid(rois: torch.Tensor, angles: Angles, warped_size: tuple[int, int], image_size: tuple[int, int],
                   space: str, keep_aspect_ratio: bool) -> torch.Tensor:
-    frame = _frame(rois, _angles(angles, rois.shape[0], rois), space)
-    u, v = _image_to_space(space, _pixel_grid(image_size, rois), frame.view(1, 1), keep_aspect_ratio)
+    frame = _frame(rois, _angles(angles, rois.shape[0], rois), space).view(1, 1)
+    qx, qy = _pixel_grid_to_frame(image_size, frame)
+    u, v = _frame_to_space(space, qx, qy, frame.axes, keep_aspect_ratio)
     return _grid_from_space_pixels(space, u, v, warped_size)
 
 
@@ -480,7 +508,7 @@ def convert_space(features: torch.Tensor, rois: torch.Tensor, source: str, targe
     source_frame = _frame(boxes, zeros, source)._replace(centre=origin).view(1, 1)
     u, v = _space_axes(target, target_size, boxes)
     offsets = _space_to_image(target, u, v, target_frame, keep_aspect_ratio)
-    su, sv = _image_to_space(source, offsets, source_frame, keep_aspect_ratio)
+    su, sv = _frame_to_space(source, offsets[..., :1], offsets[..., 1:], source_frame.axes, keep_aspect_ratio)
     grid = _grid_from_space_pixels(source, su, sv, source_size)
     wrapped = _wrap_rows(features) if source == "roi_tanh_polar" else features
     return _sample(wrapped, grid, interpolation, padding)
@@ -534,7 +562,7 @@ def points_to_space(points: torch.Tensor, rois: torch.Tensor, warped_size: Size,
     rois = _float(rois, _compute_dtype(points.dtype) if points.is_floating_point() else None)
     points = points.to(rois.dtype)
     frame = _frame(rois, _angles(angular_offsets, rois.shape[0], rois), space).view(1)
-    u, v = _image_to_space(space, points, frame, keep_aspect_ratio)
+    u, v = _frame_to_space(space, *_to_frame(points, frame), frame.axes, keep_aspect_ratio)
     return _space_to_pixels(space, u, v, warped_size)
 
 
