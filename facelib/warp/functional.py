@@ -93,6 +93,8 @@ def _check_rois(rois: torch.Tensor, batch: int | None = None) -> None:
         raise ValueError(f"rois must have shape (B, 4) as (x1, y1, x2, y2); got {tuple(rois.shape)}")
     if batch is not None and rois.shape[0] != batch:
         raise ValueError(f"batch sizes differ: {batch} images but {rois.shape[0]} rois")
+    if torch.compiler.is_compiling() or torch.jit.is_tracing():
+        return  # value checks need data-dependent branches, which export and compile cannot follow
     if not torch.isfinite(rois).all():
         bad = (~torch.isfinite(rois)).any(dim=1).nonzero()[0, 0].item()
         raise ValueError(f"rois[{bad}] is not finite: {rois[bad].tolist()}")
@@ -167,9 +169,9 @@ def _needs_grad(*tensors: torch.Tensor) -> bool:
 
 def _norm(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     # sqrt(x^2 + y^2), with a finite gradient at the origin (the RoI centre) when one is recorded.
-    if _needs_grad(x, y):
-        return torch.sqrt(x * x + y * y + torch.finfo(x.dtype).tiny ** 0.5)
-    return torch.hypot(x, y)
+    # (Not torch.hypot: ONNX has no such operator.)
+    squared = torch.addcmul(x * x, y, y)
+    return torch.sqrt(squared + torch.finfo(x.dtype).tiny ** 0.5 if _needs_grad(x, y) else squared)
 
 
 def _angle(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
