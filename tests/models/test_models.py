@@ -176,3 +176,14 @@ def test_create_model_errors_and_registry():
     assert create_model("mobilefacenet", embedding_size=128)(torch.zeros(2, 3, 112, 112)).shape == (2, 128)
     with pytest.raises(ValueError, match=r"rois must have shape \(B, 4\)"):
         create_model("rtnet50")(torch.zeros(2, 3, 112, 112), torch.zeros(3, 4))
+
+
+def test_export_command(tmp_path, capsys):
+    pytest.importorskip("onnxruntime", reason="install the 'export' extra (onnx, onnxscript, onnxruntime)")
+    from facelib import cli
+
+    assert cli.main(["export", "--model", "mobilefacenet", "--output", str(tmp_path / "m.onnx")]) == 2
+    assert "no trained weights for mobilefacenet" in capsys.readouterr().err
+    assert cli.main(["export", "--model", "mobilefacenet", "--random-init", "--output", str(tmp_path / "m.onnx")]) == 0
+    assert "onnxruntime vs PyTorch max |diff|" in capsys.readouterr().out
+    assert (tmp_path / "m.onnx").stat().st_size > 1_000_000

@@ -1,0 +1,98 @@
+"""Face alignment: 5-point similarity alignment to the ArcFace template, and box crops.
+
+Landmarks are ``(5, 2)`` ``(x, y)`` pixels in the ArcFace order: left eye, right eye, nose, left
+mouth corner, right mouth corner, where "left" is the image's left (the subject's right).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+# The standard 112x112 ArcFace template (insightface), in the order above.
+ARCFACE_TEMPLATE = np.array(
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
+    dtype=np.float64,
+)
+ALIGNED_SIZE = 112
+
+
+def _check_landmarks(landmarks: np.ndarray, name: str = "landmarks") -> np.ndarray:
+    points = np.asarray(landmarks, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 2 or points.shape[0] < 2:
+        raise ValueError(f"{name} must be an (N, 2) array of (x, y) points with N >= 2; got shape {points.shape}")
+    if not np.isfinite(points).all():
+        raise ValueError(f"{name} contains non-finite values: {points.tolist()}")
+    return points
+
+
+def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Least-squares similarity (rotation, uniform scale, translation) taking ``source`` onto ``target``.
+
+    Umeyama's closed form (IEEE TPAMI 1991), the estimate insightface's ``norm_crop`` gets from
+    scikit-image; written here because OpenCV's ``estimateAffinePartial2D`` is a robust (RANSAC or
+    LMedS) fit that does not give the least-squares solution on five points, and scikit-image would be
+    a dependency for fifteen lines.
+
+    Args:
+        source, target: ``(N, 2)`` corresponding points.
+
+    Returns:
+        ``(2, 3)`` matrix ``M`` with ``target ~ M @ [x, y, 1]``.
+    """
+    src, dst = _check_landmarks(source, "source"), _check_landmarks(target, "target")
+    if src.shape != dst.shape:
+        raise ValueError(f"source and target must have the same shape; got {src.shape} and {dst.shape}")
+    src_mean, dst_mean = src.mean(axis=0), dst.mean(axis=0)
+    src_c, dst_c = src - src_mean, dst - dst_mean
+    covariance = dst_c.T @ src_c / len(src)
+    u, singular, vt = np.linalg.svd(covariance)
+    sign = np.eye(2)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        sign[1, 1] = -1.0
+    rotation = u @ sign @ vt
+    variance = (src_c ** 2).sum() / len(src)
+    if variance == 0:
+        raise ValueError("source points are all identical: no transform is defined")
+    scale = np.trace(np.diag(singular) @ sign) / variance
+    translation = dst_mean - scale * rotation @ src_mean
+    return np.hstack((scale * rotation, translation[:, None]))
+
+
+def norm_crop(image: np.ndarray, landmarks: np.ndarray, size: int = ALIGNED_SIZE) -> np.ndarray:
+    """Align a face to the ArcFace template: ``(size, size, C)`` crop of ``image`` (``(H, W, C)``).
+
+    ``landmarks`` is ``(5, 2)``; the template is scaled by ``size / 112``.
+    """
+    points = _check_landmarks(landmarks)
+    if points.shape != (5, 2):
+        raise ValueError(f"landmarks must be (5, 2) in the ArcFace order; got shape {points.shape}")
+    matrix = similarity_transform(points, ARCFACE_TEMPLATE * (size / ALIGNED_SIZE))
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
+
+
+def square_box(box: Sequence[float], margin: float = 0.0) -> np.ndarray:
+    """The square ``(x1, y1, x2, y2)`` centred on ``box`` with side ``max(w, h) * (1 + margin)``."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    if not (x2 > x1 and y2 > y1):
+        raise ValueError(f"box must have x2 > x1 and y2 > y1; got {(x1, y1, x2, y2)}")
+    if margin <= -1:
+        raise ValueError(f"margin must be > -1; got {margin}")
+    side = max(x2 - x1, y2 - y1) * (1.0 + margin)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    return np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
+
+
+def crop_face(image: np.ndarray, box: Sequence[float], margin: float = 0.2, size: int = ALIGNED_SIZE) -> np.ndarray:
+    """A square crop around ``box`` enlarged by ``margin``, resized to ``(size, size, C)``; zero outside the image.
+
+    The box is in pixel-edge coordinates (a detector's box; ``(0, 0, W, H)`` is the whole image) and
+    its edges land on the output's edges, so that box with ``margin=0`` gives a plain resize.
+    """
+    x1, y1, x2, y2 = square_box(box, margin)
+    scale = size / (x2 - x1)
+    # Pixel-centre convention: image x (centre of pixel j at j) maps to (x - x1 + 0.5) * scale - 0.5.
+    matrix = np.array([[scale, 0.0, (0.5 - x1) * scale - 0.5], [0.0, scale, (0.5 - y1) * scale - 0.5]])
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)

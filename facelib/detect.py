@@ -1,0 +1,120 @@
+"""Face detection: a small protocol, the default MTCNN detector, and an adapter for ibug's RetinaFace.
+
+A detector takes one ``(H, W, 3)`` uint8 RGB image and returns a :class:`Detections` with boxes
+``(N, 4)`` as ``(x1, y1, x2, y2)`` pixels, scores ``(N,)`` and landmarks ``(N, 5, 2)`` in the ArcFace
+order (left eye, right eye, nose, left mouth, right mouth; "left" is the image's left).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Faces found in one image, most confident first."""
+
+    boxes: np.ndarray  # (N, 4) float32 x1, y1, x2, y2
+    scores: np.ndarray  # (N,) float32
+    landmarks: np.ndarray  # (N, 5, 2) float32
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def largest(self) -> int:
+        """Index of the face with the largest box area (raises ``LookupError`` when there is none)."""
+        if not len(self):
+            raise LookupError("no face detected")
+        sizes = (self.boxes[:, 2] - self.boxes[:, 0]) * (self.boxes[:, 3] - self.boxes[:, 1])
+        return int(np.argmax(sizes))
+
+    @classmethod
+    def empty(cls) -> Detections:
+        return cls(np.zeros((0, 4), np.float32), np.zeros((0,), np.float32), np.zeros((0, 5, 2), np.float32))
+
+
+class FaceDetector(Protocol):
+    name: str
+
+    def detect(self, image: np.ndarray) -> Detections:
+        """Faces in one ``(H, W, 3)`` uint8 RGB image."""
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"detectors take (H, W, 3) uint8 RGB images; got shape {image.shape}, dtype {image.dtype}")
+    return image
+
+
+class MTCNNDetector:
+    """MTCNN (Zhang et al. 2016) from ``facenet-pytorch``: pure PyTorch, weights inside the wheel, CPU-fast.
+
+    Args:
+        device: torch device for the three small networks.
+        min_face_size: smallest face searched for, in pixels.
+        threshold: minimum score of a returned face.
+    """
+
+    name = "mtcnn"
+
+    def __init__(self, device: str = "cpu", min_face_size: int = 20, threshold: float = 0.9) -> None:
+        from facenet_pytorch import MTCNN
+
+        self.threshold = threshold
+        self._mtcnn = MTCNN(keep_all=True, device=device, min_face_size=min_face_size, post_process=False)
+
+    def detect(self, image: np.ndarray) -> Detections:
+        image = _check_image(image)
+        if min(image.shape[:2]) < 12:  # MTCNN's smallest window; smaller images hold no detectable face
+            return Detections.empty()
+        boxes, scores, landmarks = self._mtcnn.detect(image, landmarks=True)
+        if boxes is None:
+            return Detections.empty()
+        keep = np.asarray(scores) >= self.threshold
+        order = np.argsort(-np.asarray(scores)[keep])
+        return Detections(np.asarray(boxes, np.float32)[keep][order], np.asarray(scores, np.float32)[keep][order],
+                          np.asarray(landmarks, np.float32)[keep][order])
+
+
+class IbugRetinaFaceDetector:
+    """Adapter for ``ibug.face_detection.RetinaFacePredictor`` (not on PyPI; install it from its repository).
+
+    Its landmarks come in the same five-point order.
+    """
+
+    name = "ibug-retinaface"
+
+    def __init__(self, device: str = "cpu", threshold: float = 0.8, model: str = "mobilenet0.25") -> None:
+        try:
+            from ibug.face_detection import RetinaFacePredictor
+        except ImportError as err:
+            raise ImportError("ibug.face_detection is not installed; it is not on PyPI: install it from its "
+                              "repository, or use the default 'mtcnn' detector") from err
+        self._predictor = RetinaFacePredictor(threshold=threshold, device=device,
+                                              model=RetinaFacePredictor.get_model(model))
+
+    def detect(self, image: np.ndarray) -> Detections:
+        image = _check_image(image)
+        faces = self._predictor(np.ascontiguousarray(image[..., ::-1]), rgb=False)  # it takes BGR by default
+        if len(faces) == 0:
+            return Detections.empty()
+        faces = faces[np.argsort(-faces[:, 4])]
+        return Detections(faces[:, :4].astype(np.float32), faces[:, 4].astype(np.float32),
+                          faces[:, 5:15].reshape(-1, 5, 2).astype(np.float32))
+
+
+DETECTORS = {"mtcnn": MTCNNDetector, "ibug-retinaface": IbugRetinaFaceDetector}
+
+
+def create_detector(name: str = "mtcnn", **kwargs) -> FaceDetector:
+    """Build a detector by name: ``mtcnn`` (default) or ``ibug-retinaface``."""
+    if name not in DETECTORS:
+        raise ValueError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
+    return DETECTORS[name](**kwargs)

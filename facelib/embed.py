@@ -1,0 +1,195 @@
+"""The embedding predictor: aligned faces or raw photos in, L2-normalised embeddings out.
+
+Pipeline (as ``ibug.face_embedding``): an aligned 112x112 RGB face, optionally with its mirror image
+(flip test), is warped into the model's space around the central 80% of the crop
+(:data:`ALIGNED_ROI`, ``keep_aspect_ratio=True``), scaled to ``[-1, 1]`` and embedded; the two
+embeddings are summed and L2-normalised. From raw photos the face is first detected and aligned to
+the ArcFace template with its 5 landmarks (or, with ``align=False``, cropped square around its box).
+
+Two embeddings ``a, b`` compare by the squared L2 distance ``d = |a - b|^2 = 2 - 2 cos(a, b)``: a
+distance threshold ``d`` and a cosine-similarity threshold ``c`` are the same decision when
+``d = 2 - 2c``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .align import ALIGNED_SIZE, crop_face, norm_crop
+from .data.images import load_image
+from .detect import FaceDetector, create_detector
+from .models import NEEDS_ROIS, create_model
+from .warp import SPACES, warp
+from .weights import WeightsEntry, find_weights, load_weights
+
+log = logging.getLogger(__name__)
+
+# The RoI of an aligned 112x112 face used by the warping spaces: the central 80% (ibug.face_embedding's
+# roi_ratio=0.8, rounded to whole pixels as there).
+ALIGNED_ROI = (11.0, 11.0, 100.0, 100.0)
+DEFAULT_THRESHOLD = 1.0  # squared L2 (cosine 0.5); used only when no trained weights give one
+
+
+def distance_to_cosine(distance: float) -> float:
+    """Squared L2 distance between unit vectors to cosine similarity: ``c = 1 - d / 2``."""
+    return 1.0 - distance / 2.0
+
+
+def cosine_to_distance(cosine: float) -> float:
+    """Cosine similarity to squared L2 distance between unit vectors: ``d = 2 - 2c``."""
+    return 2.0 - 2.0 * cosine
+
+
+class NoFaceError(LookupError):
+    """No face was found in a photo."""
+
+
+@dataclass(frozen=True)
+class PhotoEmbedding:
+    """The embedding of the face chosen in one photo, and how it was found."""
+
+    embedding: np.ndarray  # (D,) float32, unit length
+    box: np.ndarray  # (4,) x1, y1, x2, y2 of the face used
+    landmarks: np.ndarray  # (5, 2)
+    faces: int  # how many faces the detector found
+    index: int  # which of them was used (the largest)
+    face: np.ndarray  # (112, 112, 3) uint8, the aligned (or cropped) face that was embedded
+
+
+class FaceEmbedder:
+    """Embed faces with a backbone trained in a warping space.
+
+    Args:
+        model: a name from :func:`facelib.models.list_models`.
+        space: the warping space the model was trained in (``rtnet50`` needs ``roi_tanh_polar``).
+        weights: a weight file; ``None`` uses the registered weights for ``(model, space)`` if any,
+            else keeps the random initialisation (``trained`` is then False: embeddings mean nothing).
+        device: torch device.
+        flip: add the embedding of the mirrored face (the ArcFace evaluation protocol).
+        detector: used by :meth:`embed_photo`; a name or a :class:`FaceDetector` (built on first use).
+        batch_size: faces per forward pass.
+    """
+
+    def __init__(self, model: str = "iresnet18", space: str = "cartesian", weights: str | Path | None = None,
+                 device: str | torch.device = "cpu", flip: bool = True, detector: str | FaceDetector = "mtcnn",
+                 batch_size: int = 64) -> None:
+        if space not in SPACES:
+            raise ValueError(f"unknown warping space {space!r}; choose one of {', '.join(SPACES)}")
+        if model in NEEDS_ROIS and space != "roi_tanh_polar":
+            raise ValueError(f"{model} works on roi_tanh_polar faces; got space {space!r}")
+        self.model_name, self.space, self.flip, self.batch_size = model, space, flip, batch_size
+        self.device = torch.device(device)
+        self.net = create_model(model)
+        self.entry: WeightsEntry | None = None
+        if weights is None:
+            self.entry = find_weights(model, space)
+            weights = self.entry.path if self.entry is not None else None
+        if weights is not None:
+            load_weights(self.net, weights)
+        self.weights = Path(weights) if weights is not None else None
+        self.trained = weights is not None
+        if not self.trained:
+            log.warning("no trained weights for %s in %s space: using a random initialisation", model, space)
+        self.net.eval().to(self.device)
+        self._detector = detector
+
+    @property
+    def threshold(self) -> float:
+        """The squared-L2 decision threshold of the loaded weights (``DEFAULT_THRESHOLD`` without one)."""
+        return self.entry.threshold if self.entry is not None else DEFAULT_THRESHOLD
+
+    @property
+    def detector(self) -> FaceDetector:
+        if isinstance(self._detector, str):
+            self._detector = create_detector(self._detector, device=str(self.device))
+        return self._detector
+
+    def _as_tensor(self, faces) -> torch.Tensor:
+        if isinstance(faces, torch.Tensor):
+            batch = faces
+            if batch.dim() == 3:
+                batch = batch[None]
+            if not batch.is_floating_point():
+                raise ValueError(f"face tensors must be float in [0, 1]; got {batch.dtype}")
+        else:
+            array = np.asarray(faces) if not isinstance(faces, (list, tuple)) else np.stack(faces)
+            if array.ndim == 3:
+                array = array[None]
+            if array.ndim != 4 or array.shape[-1] != 3:
+                raise ValueError(f"faces must be (112, 112, 3) uint8 RGB images or a (B, 112, 112, 3) stack; "
+                                 f"got shape {array.shape}")
+            batch = torch.from_numpy(np.ascontiguousarray(array)).permute(0, 3, 1, 2).float() / 255.0
+        if batch.dim() != 4 or batch.shape[1:] != (3, ALIGNED_SIZE, ALIGNED_SIZE):
+            raise ValueError(f"faces must be (B, 3, 112, 112) aligned crops; got shape {tuple(batch.shape)}")
+        return batch
+
+    @torch.no_grad()
+    def embed(self, faces) -> torch.Tensor:
+        """Embeddings ``(B, D)`` (float32, unit length, on the CPU) of aligned faces.
+
+        ``faces``: ``(B, 3, 112, 112)`` float tensor in ``[0, 1]``, or ``(B, 112, 112, 3)`` /
+        ``(112, 112, 3)`` uint8 RGB arrays (or a list of them).
+        """
+        batch = self._as_tensor(faces)
+        if not len(batch):
+            raise ValueError("no faces to embed: got an empty batch")
+        outputs = [self._forward(batch[start:start + self.batch_size].to(self.device))
+                   for start in range(0, len(batch), self.batch_size)]
+        return torch.cat(outputs).cpu()
+
+    def _forward(self, faces: torch.Tensor) -> torch.Tensor:
+        views = torch.cat((faces, faces.flip(-1))) if self.flip else faces
+        rois = torch.tensor([ALIGNED_ROI], dtype=views.dtype, device=views.device).expand(len(views), 4)
+        if self.space != "cartesian":
+            views = warp(views, rois, ALIGNED_SIZE, self.space, keep_aspect_ratio=True)
+        views = (views - 0.5) / 0.5
+        embeddings = self.net(views, rois) if self.model_name in NEEDS_ROIS else self.net(views)
+        embeddings = embeddings.float()
+        if self.flip:
+            embeddings = embeddings[: len(faces)] + embeddings[len(faces):]
+        return F.normalize(embeddings, dim=1)
+
+    def face_from_photo(self, image: np.ndarray, align: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                              int, int]:
+        """Detect the largest face of an ``(H, W, 3)`` uint8 RGB photo and align (or crop) it.
+
+        Returns ``(face (112, 112, 3), box (4,), landmarks (5, 2), faces found, index used)``; raises
+        :class:`NoFaceError` when there is none.
+        """
+        detections = self.detector.detect(image)
+        if not len(detections):
+            raise NoFaceError(f"no face found in the image ({image.shape[1]}x{image.shape[0]} px)")
+        index = detections.largest()
+        box, landmarks = detections.boxes[index], detections.landmarks[index]
+        face = norm_crop(image, landmarks) if align else crop_face(image, box)
+        return face, box, landmarks, len(detections), index
+
+    def embed_photo(self, photo: str | Path | np.ndarray, align: bool = True) -> PhotoEmbedding:
+        """Detect, align (or crop), warp and embed the largest face of a photo (a path or an RGB array).
+
+        Grayscale and RGBA files are converted to RGB. Raises ``FileNotFoundError`` / ``ValueError`` for
+        unreadable files and :class:`NoFaceError` (naming the file) when no face is found.
+        """
+        image = load_image(photo) if isinstance(photo, (str, Path)) else np.asarray(photo)
+        try:
+            face, box, landmarks, faces, index = self.face_from_photo(image, align)
+        except NoFaceError as err:
+            raise NoFaceError(f"{photo}: {err}" if isinstance(photo, (str, Path)) else str(err)) from None
+        embedding = self.embed(face)[0].numpy()
+        return PhotoEmbedding(embedding, box, landmarks, faces, index, face)
+
+    def embed_photos(self, photos: Sequence[str | Path | np.ndarray], align: bool = True) -> list[PhotoEmbedding]:
+        return [self.embed_photo(photo, align) for photo in photos]
+
+
+def squared_distance(a: np.ndarray | torch.Tensor, b: np.ndarray | torch.Tensor) -> float:
+    """``|a - b|^2`` of two embeddings."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(((a - b) ** 2).sum())

@@ -1,0 +1,132 @@
+"""Weight files: the registry in ``weights/registry.json``, safe loading, atomic saving.
+
+Files are loaded without unpickling arbitrary objects: safetensors, or ``torch.load(...,
+weights_only=True)`` for ``.pt``/``.pth`` (a plain state dict, or ``{"model": name, "state_dict": ...}``).
+A file's architecture is read from its metadata or, failing that, recognised from its tensor names
+and shapes, so that loading a file into the wrong model names both architectures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+WEIGHTS_DIR_ENV = "FACELIB_WEIGHTS_DIR"
+
+
+def weights_dir() -> Path:
+    """``$FACELIB_WEIGHTS_DIR``, else the repository's ``weights/`` folder."""
+    configured = os.environ.get(WEIGHTS_DIR_ENV)
+    return Path(configured) if configured else Path(__file__).resolve().parents[1] / "weights"
+
+
+@dataclass(frozen=True)
+class WeightsEntry:
+    """One trained model in the registry (see ``weights/README.md``)."""
+
+    file: str
+    model: str
+    space: str
+    sha256: str
+    training_data: str
+    protocol: str
+    accuracy: float
+    threshold: float  # squared L2 distance between normalised flip-summed embeddings
+    embedding_size: int = 512
+    card: str = ""
+
+    @property
+    def path(self) -> Path:
+        return weights_dir() / self.file
+
+
+def registry() -> list[WeightsEntry]:
+    """The entries of ``weights/registry.json`` (empty when there is none)."""
+    path = weights_dir() / "registry.json"
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text())
+    return [WeightsEntry(**entry) for entry in data.get("weights", [])]
+
+
+def find_weights(model: str, space: str) -> WeightsEntry | None:
+    """The registered weights trained for ``model`` in ``space``, if any."""
+    return next((e for e in registry() if e.model == model and e.space == space), None)
+
+
+def read_state_dict(path: str | Path) -> tuple[dict[str, torch.Tensor], str | None]:
+    """``(state_dict, architecture name or None)`` from a safetensors or torch file, without unpickling code."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"weights file not found: {path.resolve()}")
+    if path.suffix == ".safetensors":
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+            return {key: f.get_tensor(key) for key in f.keys()}, metadata.get("model")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # an unpickling refusal or a corrupt file: say which file
+        raise ValueError(f"cannot read weights from {path}: {err}") from err
+    if isinstance(data, dict) and "state_dict" in data:
+        return data["state_dict"], data.get("model")
+    if isinstance(data, dict) and all(isinstance(v, torch.Tensor) for v in data.values()):
+        return data, None
+    raise ValueError(f"{path} is not a state dict (got {type(data).__name__})")
+
+
+def _signature(state: dict[str, torch.Tensor]) -> dict[str, tuple[int, ...]]:
+    return {key: tuple(value.shape) for key, value in state.items()}
+
+
+def recognise(state: dict[str, torch.Tensor]) -> str | None:
+    """The registered architecture whose parameter names and shapes match ``state`` exactly, if any."""
+    from .models import MODELS
+
+    signature = _signature(state)
+    embedding_size = next((s[0] for k, s in signature.items() if k.endswith("features.running_mean")), 512)
+    for name, constructor in MODELS.items():
+        with torch.device("meta"):
+            candidate = constructor(embedding_size=embedding_size)
+        if _signature(candidate.state_dict()) == signature:
+            return name
+    return None
+
+
+def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
+    """Load ``path`` into ``model`` (strictly); a file for another architecture is refused by name."""
+    state, architecture = read_state_dict(path)
+    expected = getattr(model, "name", type(model).__name__)
+    if _signature(state) != _signature(model.state_dict()):
+        found = architecture or recognise(state) or "an unknown architecture"
+        raise ValueError(f"{path} holds weights for {found}, but the model is {expected}")
+    if architecture is not None and architecture != expected:
+        raise ValueError(f"{path} holds weights for {architecture}, but the model is {expected}")
+    model.load_state_dict(state, strict=True)
+    return model
+
+
+def save_weights(model: nn.Module, path: str | Path, **metadata: str) -> Path:
+    """Write ``model``'s state dict as safetensors (with its architecture name) atomically."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    metadata = {"model": getattr(model, "name", type(model).__name__), **metadata}
+    state = {key: value.detach().contiguous().cpu() for key, value in model.state_dict().items()}
+    handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        save_file(state, tmp, metadata=metadata)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

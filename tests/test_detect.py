@@ -1,0 +1,71 @@
+"""facelib.detect on real LFW photos."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facelib.data.images import load_image
+from facelib.data.lfw import image_path
+from facelib.detect import Detections, IbugRetinaFaceDetector, create_detector
+
+PEOPLE = [("Aaron_Eckhart", 1), ("George_W_Bush", 1), ("Serena_Williams", 1), ("Colin_Powell", 1),
+          ("Angelina_Jolie", 1), ("Tony_Blair", 2), ("Venus_Williams", 1), ("Gerhard_Schroeder", 3)]
+
+
+@pytest.fixture(scope="module")
+def mtcnn():
+    return create_detector("mtcnn")
+
+
+def test_mtcnn_finds_lfw_faces_with_arcface_ordered_landmarks(data_env, mtcnn):
+    for name, number in PEOPLE:
+        detections = mtcnn.detect(load_image(image_path(name, number)))
+        assert len(detections) >= 1, name
+        face = detections.largest()
+        x1, y1, x2, y2 = detections.boxes[face]
+        # Deep-funneled photos: the face is near the centre of the 250x250 image.
+        assert 90 < (x1 + x2) / 2 < 160 and 90 < (y1 + y2) / 2 < 160, name
+        points = detections.landmarks[face]
+        assert points.shape == (5, 2)
+        left_eye, right_eye, nose, left_mouth, right_mouth = points
+        assert left_eye[0] < nose[0] < right_eye[0] and left_mouth[0] < right_mouth[0], name
+        assert max(left_eye[1], right_eye[1]) < nose[1] < min(left_mouth[1], right_mouth[1]), name
+        assert ((points >= [x1, y1]) & (points <= [x2, y2])).all(), name
+
+
+def test_no_face_and_several_faces(data_env, mtcnn):
+    assert len(mtcnn.detect(np.full((200, 200, 3), 127, np.uint8))) == 0
+    assert len(mtcnn.detect(np.zeros((8, 8, 3), np.uint8))) == 0  # tiny image: nothing, no error
+    a, b = load_image(image_path("Aaron_Eckhart", 1)), load_image(image_path("Serena_Williams", 1))
+    small_b = b[::2, ::2]
+    pair = np.zeros((250, 375, 3), np.uint8)
+    pair[:, :250], pair[:125, 250:] = a, small_b
+    detections = mtcnn.detect(pair)
+    assert len(detections) == 2
+    assert detections.boxes[detections.largest()][0] < 250  # the full-size face is the largest
+
+
+def test_detector_input_checks_and_registry():
+    with pytest.raises(ValueError, match="uint8 RGB"):
+        create_detector("mtcnn").detect(np.zeros((50, 50), np.uint8))
+    with pytest.raises(ValueError, match="unknown detector"):
+        create_detector("haar")
+    with pytest.raises(LookupError, match="no face"):
+        Detections.empty().largest()
+
+
+def test_ibug_retinaface_adapter_when_installed(data_env):
+    pytest.importorskip("ibug.face_detection", reason="ibug.face_detection is not on PyPI; install it to test it")
+    detector = IbugRetinaFaceDetector()
+    assert len(detector.detect(load_image(image_path("Aaron_Eckhart", 1)))) >= 1
+
+
+def test_ibug_retinaface_adapter_says_how_to_get_it_when_absent():
+    try:
+        import ibug.face_detection  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="not on PyPI"):
+            IbugRetinaFaceDetector()
+    else:
+        pytest.skip("ibug.face_detection is installed here")
