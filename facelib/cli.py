@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from .data import fetch as fetch_module
 
@@ -73,6 +74,74 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prepare(args: argparse.Namespace) -> int:
+    import json
+
+    from .benchmark import BENCHMARKS, load_benchmark, prepare
+    from .data.folders import identity_folders
+    from .data.pack import build_pack, central_box, save_pack
+    from .detect import create_detector
+
+    if args.dataset == "folder":
+        if not args.path or not args.output:
+            print("facelib prepare folder: give the folder (PATH) and --output", file=sys.stderr)
+            return 2
+        root = Path(args.path)
+        keys = [str(s.path.relative_to(root)) for s in identity_folders(root, "folder")]
+        pack = build_pack(keys, root, create_detector(args.detector, device=args.device), central_box,
+                          name=root.name)
+        path = save_pack(pack, args.output)
+    else:
+        # cfp-ff and cfp-fp together use every CFP image: preparing cfp-fp's pairs plus cfp-ff's
+        # covers both (each benchmark keeps its own pack of the images its pairs use).
+        for name in [b for b in BENCHMARKS if b.startswith(args.dataset)]:
+            pack, path = prepare(load_benchmark(name, args.pairs), args.detector, device=args.device)
+    report = dict(pack.report)
+    fallbacks = report.pop("fallback_images", [])
+    print(f"aligned pack: {path}")
+    print(json.dumps(report, indent=1))
+    if fallbacks:
+        examples = ", ".join(fallbacks[:5])
+        print(f"no face found (aligned by the fallback box) in {len(fallbacks)} images, e.g. {examples}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .benchmark import SFaceEmbedder, facelib_embedder, load_benchmark, prepare, run, write_json
+    from .viz.verification import plot_distances, plot_roc, plot_rotation
+
+    benchmark = load_benchmark(args.benchmark, args.pairs)
+    pack, pack_file = prepare(benchmark, args.detector, device=args.device)
+    if args.peer == "sface":
+        embedder = SFaceEmbedder(flip=not args.no_flip)
+    else:
+        embedder = facelib_embedder(args.model, args.space, args.weights, not args.no_flip, args.device)
+        if not embedder.embedder.trained:
+            print(f"note: {args.model} has no trained weights for {args.space}: evaluating a random initialisation")
+    report = pack.report
+    print(f"{benchmark.name}: {len(benchmark.pairs)} pairs, {report['images']} images "
+          f"({report['detected']} detected, {report['fallback']} by the fallback box, {report['detector']})")
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    stem = f"{benchmark.name}-{embedder.key}"
+    results, curve = [], []
+    for rotation in args.rotations:
+        result, distances = run(benchmark, pack, pack_file, embedder, rotation)
+        print(result.table())
+        results.append(result.to_dict())
+        curve.append((rotation, result.accuracy))
+        if rotation == args.rotations[0]:
+            same = [p.same for p in benchmark.pairs]
+            plot_roc([result]).savefig(output / f"{stem}-roc.png", dpi=100)
+            plot_distances(distances, same, float(result.fold_thresholds.mean()),
+                           title=embedder.key).savefig(output / f"{stem}-distances.png", dpi=100)
+    if len(args.rotations) > 1:
+        plot_rotation({embedder.key: curve}).savefig(output / f"{stem}-rotation.png", dpi=100)
+    path = write_json(output / f"{stem}.json", {"results": results, "rotation_curve": curve})
+    print(f"curves and numbers: {path.parent}/{stem}*")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="facelib", description="Face embeddings in RoI-tanh warping spaces.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -113,6 +182,36 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--no-check", action="store_true", help="skip the onnxruntime comparison")
     export.add_argument("--output", required=True)
     export.set_defaults(run=_export)
+
+    prepare = commands.add_parser(
+        "prepare", help="detect and align every image of a data set once into a cached aligned pack",
+        description="Writes <FACELIB_DATA_DIR>/packs/... (lfw, cfp) or --output (folder), with a report of images, "
+                    "faces found, the detector, and the images aligned by the fallback box because no face was found.")
+    prepare.add_argument("dataset", choices=["lfw", "cfp", "folder"])
+    prepare.add_argument("path", nargs="?", help="for 'folder': a folder with one sub-folder per identity")
+    prepare.add_argument("--output", help="for 'folder': the pack file to write (.npz)")
+    prepare.add_argument("--pairs", type=int, help="only the images of a subset of N pairs (a multiple of 20)")
+    prepare.add_argument("--detector", default="mtcnn", choices=["mtcnn", "ibug-retinaface"])
+    prepare.add_argument("--device", default="cpu")
+    prepare.set_defaults(run=_prepare)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="the verification protocol on LFW or CFP: table, ROC, distances, JSON",
+        description="Prepares the benchmark's aligned pack if needed, embeds (cached by weights and space) and prints "
+                    "the 10-fold accuracy, VAL@FAR=1e-3, TAR@FAR and per-fold thresholds.")
+    evaluate.add_argument("--benchmark", default="lfw", choices=["lfw", "cfp-ff", "cfp-fp"])
+    evaluate.add_argument("--model", default="iresnet18", choices=list_models())
+    evaluate.add_argument("--space", default="cartesian", choices=SPACES)
+    evaluate.add_argument("--weights")
+    evaluate.add_argument("--peer", choices=["sface"], help="evaluate a peer model instead of a facelib one")
+    evaluate.add_argument("--pairs", type=int, help="a subset of N pairs (multiple of 20) for a quick run")
+    evaluate.add_argument("--rotations", type=float, nargs="+", default=[0.0],
+                          help="in-plane rotations of both faces, degrees (robustness curve)")
+    evaluate.add_argument("--no-flip", action="store_true")
+    evaluate.add_argument("--detector", default="mtcnn", choices=["mtcnn", "ibug-retinaface"])
+    evaluate.add_argument("--device", default="cpu")
+    evaluate.add_argument("--output", default="results")
+    evaluate.set_defaults(run=_evaluate)
     return parser
 
 

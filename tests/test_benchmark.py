@@ -1,0 +1,97 @@
+"""The verification pipeline on a real LFW subset: aligned pack, cached embeddings, peers, rotation, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from facelib import benchmark as B
+from facelib import cli
+from facelib.data.pack import load_pack
+
+
+@pytest.fixture(scope="module")
+def lfw_subset(data_env):
+    bench = B.load_benchmark("lfw", pairs=100, progress=False)
+    pack, path = B.prepare(bench, progress=False)
+    return bench, pack, path
+
+
+def test_subset_keeps_every_fold_balanced(data_env):
+    bench = B.load_benchmark("lfw", pairs=100, progress=False)
+    assert len(bench.pairs) == 100
+    assert all(sum(p.fold == f and p.same == s for p in bench.pairs) == 5 for f in range(10) for s in (True, False))
+    with pytest.raises(ValueError, match="multiple of 20"):
+        B.subset(bench.pairs, 30)
+
+
+def test_prepare_aligns_every_image_once_and_reports(lfw_subset, monkeypatch):
+    bench, pack, path = lfw_subset
+    assert pack.keys == bench.keys() and pack.faces.shape == (len(bench.keys()), 112, 112, 3)
+    report = json.loads(path.with_suffix(".json").read_text())
+    assert report["images"] == len(pack.keys) == report["detected"] + report["fallback"]
+    assert report["detector"] == "mtcnn" and report["detected"] >= 0.98 * report["images"]
+    assert set(pack.status) <= {"detected", "fallback"}
+    # A second prepare reads the cache: no detector is even built.
+    monkeypatch.setattr("facelib.detect.create_detector", lambda *a, **k: pytest.fail("re-detected"))
+    again, _ = B.prepare(bench, progress=False)
+    assert again.keys == pack.keys and np.abs(again.faces.astype(int) - pack.faces.astype(int)).mean() < 2  # JPEG
+
+
+def test_fallback_is_counted_and_never_silent(data_env, tmp_path):
+    from facelib.data.pack import build_pack, save_pack
+
+    class Blind:
+        name = "blind"
+
+        def detect(self, image):
+            from facelib.detect import Detections
+            return Detections.empty()
+
+    bench = B.load_benchmark("lfw", pairs=20, progress=False)
+    keys = bench.keys()[:3]
+    pack = build_pack(keys, bench.root, Blind(), bench.fallback_box, progress=False, name="blind")
+    assert pack.report["fallback"] == 3 and pack.report["fallback_images"] == keys
+    assert (pack.status == "fallback").all() and pack.faces.mean() > 20  # a face crop, not a black image
+    loaded = load_pack(save_pack(pack, tmp_path / "blind.npz"))
+    assert loaded.report["fallback"] == 3
+    with pytest.raises(ValueError, match="not a facelib aligned pack"):
+        (tmp_path / "broken.npz").write_bytes(b"nope")
+        load_pack(tmp_path / "broken.npz")
+
+
+def test_facelib_and_peer_models_run_through_the_same_pipeline(lfw_subset):
+    bench, pack, path = lfw_subset
+    random_init, _ = B.run(bench, pack, path, B.facelib_embedder("mobilefacenet", "roi_tanh_polar"))
+    assert random_init.pairs == 100 and 0.4 < random_init.accuracy < 0.9
+    sface, distances = B.run(bench, pack, path, B.SFaceEmbedder())
+    # A trained peer model separates LFW pairs almost perfectly even on this small subset.
+    assert sface.accuracy > 0.9 and sface.accuracy > random_init.accuracy
+    assert distances.shape == (100,)
+
+
+def test_embeddings_are_cached_by_weights_space_and_rotation(lfw_subset, monkeypatch):
+    bench, pack, path = lfw_subset
+    embedder = B.facelib_embedder("mobilefacenet", "cartesian")
+    first = B.embeddings_for(pack, path, embedder)
+    monkeypatch.setattr(embedder, "embed_faces", lambda faces: pytest.fail("not cached"))
+    assert np.array_equal(B.embeddings_for(pack, path, embedder), first)
+    other = B.facelib_embedder("mobilefacenet", "roi_tanh")
+    assert other.key != embedder.key
+    rotated = B.rotate_faces(pack.faces[:2], 90)
+    assert np.array_equal(rotated[0], np.rot90(pack.faces[0]))
+
+
+def test_cli_evaluate_writes_table_curves_and_json(lfw_subset, tmp_path, capsys):
+    code = cli.main(["evaluate", "--benchmark", "lfw", "--pairs", "100", "--model", "mobilefacenet", "--space",
+                     "roi_tanh_polar", "--rotations", "0", "45", "--output", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0 and "accuracy" in out and "VAL@FAR=0.001" in out and "random initialisation" in out
+    stem = "lfw-mobilefacenet-roi_tanh_polar-random-seed0-flip"
+    for suffix in ("-roc.png", "-distances.png", "-rotation.png", ".json"):
+        assert (tmp_path / f"{stem}{suffix}").is_file(), suffix
+    data = json.loads((tmp_path / f"{stem}.json").read_text())
+    assert [r["rotation_degrees"] for r in data["results"]] == [0.0, 45.0]
+    assert len(data["results"][0]["fold_thresholds_cosine"]) == 10
