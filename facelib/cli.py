@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("path", nargs="?", help="for 'folder': a folder with one sub-folder per identity")
     prepare.add_argument("--output", help="for 'folder': the pack file to write (.npz)")
     prepare.add_argument("--pairs", type=int, help="only the images of a subset of N pairs (a multiple of 20)")
-    prepare.add_argument("--detector", default="mtcnn", choices=["mtcnn", "ibug-retinaface"])
+    prepare.add_argument("--detector", default="mtcnn", choices=["mtcnn", "yunet", "ibug-retinaface"])
     prepare.add_argument("--device", default="cpu")
     prepare.set_defaults(run=_prepare)
 
@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--rotations", type=float, nargs="+", default=[0.0],
                           help="in-plane rotations of both faces, degrees (robustness curve)")
     evaluate.add_argument("--no-flip", action="store_true")
-    evaluate.add_argument("--detector", default="mtcnn", choices=["mtcnn", "ibug-retinaface"])
+    evaluate.add_argument("--detector", default="mtcnn", choices=["mtcnn", "yunet", "ibug-retinaface"])
     evaluate.add_argument("--device", default="cpu")
     evaluate.add_argument("--output", default="results")
     evaluate.set_defaults(run=_evaluate)

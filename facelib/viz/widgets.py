@@ -87,3 +87,88 @@ class WarpExplorer:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+class ThresholdExplorer:
+    """A threshold slider and a model dropdown over genuine/impostor distance histograms.
+
+    Moving the slider redraws the histograms and updates accuracy, TAR and FAR at that threshold.
+
+    Args:
+        distances: ``{label: (distances (N,), same (N,) bool)}``.
+        threshold: starting squared-L2 threshold.
+    """
+
+    def __init__(self, distances: dict[str, tuple[np.ndarray, np.ndarray]], threshold: float = 1.0) -> None:
+        import ipywidgets as widgets
+
+        from .verification import rates_at
+
+        self._rates_at = rates_at
+        self.distances = distances
+        self.model = widgets.Dropdown(options=list(distances), description="model")
+        self.threshold = widgets.FloatSlider(value=threshold, min=0.0, max=4.0, step=0.01, description="threshold",
+                                             readout_format=".2f")
+        self.rates = widgets.HTML()
+        self.view = widgets.Image(format="png")
+        self.redraws = 0
+        for control in (self.model, self.threshold):
+            control.observe(self._changed, names="value")
+        self.widget = widgets.VBox([widgets.HBox([self.model, self.threshold]), self.rates, self.view])
+        self.redraw()
+
+    def current_rates(self) -> dict[str, float]:
+        distances, same = self.distances[self.model.value]
+        return self._rates_at(distances, same, self.threshold.value)
+
+    def redraw(self) -> None:
+        from .verification import plot_distances
+
+        distances, same = self.distances[self.model.value]
+        rates = self.current_rates()
+        threshold = self.threshold.value
+        cosine = 1 - threshold / 2
+        self.rates.value = (f"<b>{self.model.value}</b> at d &lt; {threshold:.2f} (cosine &gt; {cosine:.3f}): "
+                            f"accuracy {100 * rates['accuracy']:.1f}%, TAR {100 * rates['tar']:.1f}%, "
+                            f"FAR {100 * rates['far']:.1f}%")
+        self.view.value = figure_png(plot_distances(distances, same, self.threshold.value, title=self.model.value))
+        self.redraws += 1
+
+    def _changed(self, change) -> None:
+        self.redraw()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+class RocExplorer:
+    """Pick which models' ROC curves to compare; the figure redraws with the selection.
+
+    Args:
+        results: ``{label: VerificationResult}``.
+    """
+
+    def __init__(self, results: dict) -> None:
+        import ipywidgets as widgets
+
+        self.results = results
+        self.select = widgets.SelectMultiple(options=list(results), value=tuple(results), description="models",
+                                             rows=min(6, len(results)))
+        self.view = widgets.Image(format="png")
+        self.redraws = 0
+        self.select.observe(self._changed, names="value")
+        self.widget = widgets.VBox([self.select, self.view])
+        self.redraw()
+
+    def redraw(self) -> None:
+        from .verification import plot_roc
+
+        chosen = list(self.select.value)
+        self.view.value = figure_png(plot_roc([self.results[k] for k in chosen], chosen))
+        self.redraws += 1
+
+    def _changed(self, change) -> None:
+        self.redraw()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)

@@ -28,15 +28,28 @@ def test_notebook_is_committed_without_outputs(path):
     assert any("parameters" in cell.metadata.get("tags", []) for cell in notebook.cells)
 
 
-@pytest.mark.notebook
-def test_notebook_01_runs_and_shows_the_conventions(data_env, tmp_path):
-    path = NOTEBOOKS[0]
-    assert path.name == "01_warping_spaces.ipynb"
+def _execute(name: str, tmp_path: Path):
+    path = NOTEBOOKS[[p.name for p in NOTEBOOKS].index(name)]
     notebook = nbformat.read(path, as_version=4)
     resources = {"metadata": {"path": str(tmp_path)}}
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources=resources).execute()
-    text = _outputs_text(notebook)
+    NotebookClient(notebook, timeout=900, kernel_name="python3", resources=resources).execute()
+    figures = sum("image/png" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
+    return _outputs_text(notebook), figures
+
+
+@pytest.mark.notebook
+def test_notebook_01_runs_and_shows_the_conventions(data_env, tmp_path):
+    text, figures = _execute("01_warping_spaces.ipynb", tmp_path)
     assert "ellipse -> radius [0.76159415595576" in text
     assert "round trip error:" in text
-    figures = sum("image/png" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
     assert figures >= 10
+
+
+@pytest.mark.notebook
+def test_notebook_03_runs_the_protocol_on_a_real_lfw_subset(data_env, tmp_path):
+    text, figures = _execute("03_verification.ipynb", tmp_path)
+    assert "200 pairs over" in text and "'detector': 'mtcnn'" in text
+    assert "SFace (peer, trained)" in text and "VAL@FAR=0.001" in text
+    assert "fold threshold d" not in text and "threshold d" in text
+    assert "30 deg:" in text and "90 deg:" in text
+    assert figures >= 8

@@ -71,3 +71,52 @@ def test_explorer_redraws_when_any_control_changes(photo):
     warped = explorer.figure().axes[1].images[0].get_array()
     assert warped.shape == (64, 64, 3)
     assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()
+
+
+def _verification_fixture():
+    from facelib.evaluation import evaluate
+
+    rng = np.random.default_rng(0)
+    same = np.tile(np.r_[np.ones(20, bool), np.zeros(20, bool)], 10)
+    good = np.where(same, rng.normal(0.8, 0.2, 400), rng.normal(1.6, 0.2, 400)).clip(0, 4)
+    poor = np.where(same, rng.normal(1.2, 0.4, 400), rng.normal(1.5, 0.4, 400)).clip(0, 4)
+    return same, {"good": (good, same), "poor": (poor, same)}, {"good": evaluate(good, same),
+                                                                "poor": evaluate(poor, same)}
+
+
+def test_threshold_explorer_updates_rates_and_figure():
+    from facelib.viz.widgets import ThresholdExplorer
+
+    same, distances, _ = _verification_fixture()
+    explorer = ThresholdExplorer(distances, threshold=1.2)
+    before_png, before_rates = explorer.view.value, explorer.current_rates()
+    explorer.threshold.value = 0.5
+    after = explorer.current_rates()
+    assert explorer.redraws == 2 and explorer.view.value != before_png
+    assert after["far"] <= before_rates["far"] and after["tar"] < before_rates["tar"]
+    good, _ = distances["good"]
+    assert after["tar"] == pytest.approx(float((good[same] < 0.5).mean()))
+    assert "TAR" in explorer.rates.value and "0.50" in explorer.rates.value
+    explorer.model.value = "poor"
+    assert explorer.redraws == 3 and "poor" in explorer.rates.value
+
+
+def test_roc_explorer_redraws_with_the_selection():
+    from facelib.viz.widgets import RocExplorer
+
+    _, _, results = _verification_fixture()
+    explorer = RocExplorer(results)
+    both = explorer.view.value
+    explorer.select.value = ("poor",)
+    assert explorer.redraws == 2 and explorer.view.value != both
+
+
+def test_worst_pairs_and_gallery():
+    from facelib.viz.verification import plot_pair_gallery, worst_pairs
+
+    distances = np.array([0.2, 1.9, 0.3, 1.5, 0.9, 2.5])
+    same = np.array([True, True, False, False, True, False])
+    worst = worst_pairs(distances, same, threshold=1.0, count=2)
+    assert worst == {"false accepts": [2], "false rejects": [1]}
+    faces = np.zeros((2, 112, 112, 3), np.uint8)
+    assert len(plot_pair_gallery(faces, faces, ["a", "b"]).axes) == 4
