@@ -44,9 +44,10 @@ class Benchmark:
     pairs: list[Pair]
     root: Path
     dataset: str  # which images the pack holds ("lfw", "cfp")
+    images: tuple[str, ...] = ()  # the pack's images when more than the pairs use (shared packs)
 
     def keys(self) -> list[str]:
-        return sorted({key for pair in self.pairs for key in (pair.a, pair.b)})
+        return sorted(set(self.images) | {key for pair in self.pairs for key in (pair.a, pair.b)})
 
     def fallback_box(self, image: np.ndarray):
         if self.dataset == "lfw" and image.shape[:2] == (250, 250):
@@ -76,7 +77,10 @@ def load_benchmark(name: str, pairs: int | None = None, progress: bool = True) -
                          "lfw")
     if name in ("cfp-ff", "cfp-fp"):
         root = cfp_root(progress)
-        return Benchmark(name, subset(read_cfp_pairs(root, name[-2:].upper()), pairs), root, "cfp")
+        chosen = {p: subset(read_cfp_pairs(root, p), pairs) for p in ("FF", "FP")}
+        # One pack serves both protocols: it holds the images of both sets of pairs.
+        images = tuple(sorted({key for ps in chosen.values() for pair in ps for key in (pair.a, pair.b)}))
+        return Benchmark(name, chosen[name[-2:].upper()], root, "cfp", images)
     raise ValueError(f"unknown benchmark {name!r}; choose one of {', '.join(BENCHMARKS)}")
 
 

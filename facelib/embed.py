@@ -100,6 +100,16 @@ class FaceEmbedder:
         self.net.eval().to(self.device)
         self._detector = detector
 
+    @classmethod
+    def from_module(cls, net: torch.nn.Module, model: str, space: str, device: str | torch.device = "cpu",
+                    flip: bool = True, batch_size: int = 64) -> FaceEmbedder:
+        """An embedder around a model in memory (e.g. one being trained), left in its current mode."""
+        embedder = cls.__new__(cls)
+        embedder.model_name, embedder.space, embedder.flip, embedder.batch_size = model, space, flip, batch_size
+        embedder.device, embedder.net, embedder.entry = torch.device(device), net, None
+        embedder.weights, embedder.trained, embedder._detector = None, True, "mtcnn"
+        return embedder
+
     @property
     def threshold(self) -> float:
         """The squared-L2 decision threshold of the loaded weights (``DEFAULT_THRESHOLD`` without one)."""

@@ -1,0 +1,153 @@
+"""The training loop: learning, exact resume after SIGKILL, errors that name the step or record, DDP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+
+from facelib.data.recordio import RecordError
+from facelib.train.config import TrainConfig, load_config
+from facelib.train.loop import NonFiniteLossError, learning_rate_factor, train
+
+
+def _config(pack: Path, output: Path, **changes) -> TrainConfig:
+    base = TrainConfig(data=str(pack), output=str(output), model="mobilefacenet", space="roi_tanh_polar",
+                       embedding_size=32, loss_args={"s": 16.0, "m": 0.2}, batch_size=8, lr=0.05, warmup_steps=2,
+                       total_steps=6, checkpoint_every=2, verify_pairs=None, num_workers=0, log_every=1,
+                       channels_last=False)
+    return base.replace(**changes)
+
+
+def test_training_reduces_the_loss_and_writes_weights(tiny_pack, tmp_path):
+    summary = train(_config(tiny_pack, tmp_path / "run", total_steps=18, lr=0.1))
+    history = torch.load(tmp_path / "run" / "checkpoint-rank0.pt", weights_only=False)["history"]
+    losses = [h["loss"] for h in history if h.get("loss") is not None]
+    assert sum(losses[-4:]) / 4 < 0.6 * sum(losses[:4]) / 4
+    assert summary["steps"] == 18 and summary["classes"] == 6 and summary["images"] == 48
+    assert (tmp_path / "run" / "mobilefacenet_roi_tanh_polar.safetensors").is_file()
+    assert (tmp_path / "run" / "summary.json").is_file()
+
+
+CONFIG_FILE = """
+from facelib.train.config import TrainConfig
+config = TrainConfig(data={data!r}, output={output!r}, model="mobilefacenet", space="roi_tanh_polar",
+                     embedding_size=32, loss_args={{"s": 16.0, "m": 0.2}}, batch_size=8, lr=0.05, warmup_steps=2,
+                     total_steps=6, checkpoint_every=2, verify_pairs=None, num_workers=0, log_every=1,
+                     channels_last=False, sample_rate=0.7)
+"""
+
+
+def _run_cli(config: Path, *extra: str) -> subprocess.Popen:
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    return subprocess.Popen([sys.executable, "-m", "facelib", "train", "--config", str(config), *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+
+
+def test_sigkill_then_resume_gives_the_weights_of_an_uninterrupted_run(tiny_pack, tmp_path):
+    for name in ("straight", "killed"):
+        (tmp_path / f"{name}.py").write_text(CONFIG_FILE.format(data=str(tiny_pack),
+                                                                output=str(tmp_path / name)))
+    straight = _run_cli(tmp_path / "straight.py")
+    assert straight.wait(timeout=600) == 0, straight.stdout.read().decode()[-2000:]
+
+    killed = _run_cli(tmp_path / "killed.py")
+    checkpoint = tmp_path / "killed" / "checkpoint-rank0.pt"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:  # kill once the step-4 checkpoint is on disk, mid-run
+        if checkpoint.is_file() and torch.load(checkpoint, weights_only=False)["step"] >= 4:
+            break
+        time.sleep(0.05)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=60)
+    step = torch.load(checkpoint, weights_only=False)["step"]
+    assert 4 <= step < 6, "the run was not interrupted mid-way"
+    resumed = _run_cli(tmp_path / "killed.py", "--resume")
+    assert resumed.wait(timeout=600) == 0, resumed.stdout.read().decode()[-2000:]
+
+    final = [torch.load(tmp_path / n / "checkpoint-rank0.pt", weights_only=False) for n in ("straight", "killed")]
+    assert final[0]["step"] == final[1]["step"] == 6
+    for key, value in final[0]["model"].items():
+        assert torch.equal(value, final[1]["model"][key]), key
+    assert torch.equal(final[0]["classifier"]["weight"], final[1]["classifier"]["weight"])
+    assert not list((tmp_path / "killed").glob("*.tmp"))
+
+
+def test_nonfinite_loss_stops_naming_the_step_or_is_skipped(tiny_pack, tmp_path):
+    with pytest.raises(NonFiniteLossError, match=r"at step \d+"):
+        train(_config(tiny_pack, tmp_path / "a", lr=1e30, warmup_steps=0, grad_clip=0))
+    summary = train(_config(tiny_pack, tmp_path / "b", lr=1e30, warmup_steps=0, grad_clip=0, on_nonfinite="skip"))
+    assert summary["skipped_batches"] > 0
+
+
+def test_an_undecodable_image_is_named_or_skipped_and_counted(tiny_pack, tmp_path):
+    from facelib.data.recordio import RecordReader, RecordWriter, pack_image_record, unpack_image_record
+
+    reader = RecordReader(tiny_pack / "train.rec", tiny_pack / "train.idx")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    with RecordWriter(broken / "train.rec", broken / "train.idx") as writer:
+        for key in reader.keys():
+            payload = reader.read(key)
+            if key == 3:
+                header, _ = unpack_image_record(payload)
+                payload = pack_image_record(header.label, b"this is not a jpeg", id=header.id)
+            writer.write(key, payload)
+    (broken / "property").write_text((tiny_pack / "property").read_text())
+    with pytest.raises(RecordError, match="record 3: undecodable image"):
+        train(_config(broken, tmp_path / "a", total_steps=6))
+    summary = train(_config(broken, tmp_path / "b", total_steps=6, on_bad_image="skip"))
+    assert summary["skipped_images"] == 1
+
+
+def test_config_files_and_overrides(tmp_path):
+    recipe = load_config(Path(__file__).parents[2] / "configs" / "cpu_mobilefacenet.py",
+                         ["batch_size=16", "space=roi_tanh", "loss_args={'s': 30.0, 'm': 0.4}"])
+    assert (recipe.batch_size, recipe.space, recipe.loss_args["m"]) == (16, "roi_tanh", 0.4)
+    assert load_config(Path(__file__).parents[2] / "configs" / "ms1mv3_r50.py").model == "iresnet50"
+    with pytest.raises(ValueError, match="unknown config field"):
+        load_config(Path(__file__).parents[2] / "configs" / "cpu_mobilefacenet.py", ["batchsize=3"])
+    with pytest.raises(FileNotFoundError, match="config file not found"):
+        load_config(tmp_path / "nope.py")
+
+
+def test_learning_rate_schedule():
+    config = TrainConfig(warmup_steps=10, total_steps=110)
+    assert learning_rate_factor(config, 0) == pytest.approx(0.1)
+    assert learning_rate_factor(config, 9) == pytest.approx(1.0)
+    assert learning_rate_factor(config, 60) == pytest.approx(0.25)
+    assert learning_rate_factor(config, 110) == 0.0
+    step = config.replace(schedule="step", decay_steps=(50, 80))
+    assert [learning_rate_factor(step, s) for s in (20, 50, 90)] == pytest.approx([1.0, 0.1, 0.01])
+
+
+def _ddp_worker(rank: int, world: int, port: int, pack: str, output: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    config = _config(Path(pack), Path(output), total_steps=2, checkpoint_every=1, batch_size=4, device="cpu")
+    train(config)
+    torch.distributed.destroy_process_group()
+
+
+def test_two_gloo_processes_train_one_model(tiny_pack, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ddp_worker, args=(2, port, str(tiny_pack), str(tmp_path / "ddp")), nprocs=2, join=True)
+    states = [torch.load(tmp_path / "ddp" / f"checkpoint-rank{r}.pt", weights_only=False) for r in range(2)]
+    assert states[0]["world"] == 2 and states[0]["step"] == 2
+    from facelib.models import create_model
+
+    parameters = {name for name, _ in create_model("mobilefacenet", 32).named_parameters()}
+    for key in parameters:  # both ranks hold the same weights (DDP broadcasts BN statistics from rank 0
+        assert torch.equal(states[0]["model"][key], states[1]["model"][key]), key  # at each forward)
+    assert states[0]["classifier"]["weight"].shape == (3, 32)  # 6 classes sharded over 2 ranks
