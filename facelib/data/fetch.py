@@ -30,6 +30,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .._atomic import default_permissions
+
 log = logging.getLogger(__name__)
 
 MIRROR_ENV = "FACELIB_DATA_MIRROR"
@@ -214,6 +216,7 @@ def extract(archive: Path, dest_root: Path | None = None) -> Path:
     try:
         with tarfile.open(archive, "r:*") as tar:
             tar.extractall(tmp, filter="data")
+        default_permissions(tmp, directory=True)
         os.replace(tmp, done)
     except (tarfile.TarError, OSError) as err:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
+from .._atomic import atomic_path
 from ..align import ALIGNED_SIZE, ARCFACE_TEMPLATE, norm_crop
 from .images import load_image
 
@@ -103,18 +102,6 @@ def build_pack(keys: Sequence[str], root: Path, detector, fallback_box: Callable
     return AlignedPack(list(keys), faces, boxes, landmarks, scores, status, report)
 
 
-def _atomic(path: Path, write: Callable[[str], None], suffix: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=suffix, dir=path.parent)
-    os.close(handle)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def save_pack(pack: AlignedPack, path: str | Path) -> Path:
     """Write the pack (JPEG-encoded faces) and ``<path>.json`` (its report), each atomically."""
     path = Path(path)
@@ -123,14 +110,12 @@ def save_pack(pack: AlignedPack, path: str | Path) -> Path:
     offsets = np.cumsum([0] + [len(e) for e in encoded])
     blob = np.concatenate(encoded) if encoded else np.zeros(0, np.uint8)
 
-    def write(tmp: str) -> None:
-        with open(tmp, "wb") as f:
-            np.savez(f, keys=np.array(pack.keys), jpeg=blob, offsets=offsets, boxes=pack.boxes,
-                     landmarks=pack.landmarks, scores=pack.scores, status=pack.status,
-                     report=np.array(json.dumps(pack.report)))
-
-    _atomic(path, write, ".npz.tmp")
-    _atomic(path.with_suffix(".json"), lambda tmp: Path(tmp).write_text(json.dumps(pack.report, indent=1)), ".tmp")
+    with atomic_path(path, ".npz.tmp") as tmp, open(tmp, "wb") as f:
+        np.savez(f, keys=np.array(pack.keys), jpeg=blob, offsets=offsets, boxes=pack.boxes,
+                 landmarks=pack.landmarks, scores=pack.scores, status=pack.status,
+                 report=np.array(json.dumps(pack.report)))
+    with atomic_path(path.with_suffix(".json")) as tmp:
+        tmp.write_text(json.dumps(pack.report, indent=1))
     return path
 
 

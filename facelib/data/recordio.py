@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_path, default_permissions
+
 MAGIC = 0xCED7230A
 _MAGIC_BYTES = struct.pack("<I", MAGIC)
 _LENGTH_MASK = (1 << 29) - 1
@@ -74,11 +76,10 @@ class RecordWriter:
 
     def close(self) -> None:
         self._rec.close()
-        handle, idx_tmp = tempfile.mkstemp(prefix=self.idx_path.name + ".", suffix=".tmp", dir=self.idx_path.parent)
-        with os.fdopen(handle, "w") as f:
-            f.writelines(f"{key}\t{offset}\n" for key, offset in self._index)
+        default_permissions(self._rec_tmp)
         os.replace(self._rec_tmp, self.rec_path)
-        os.replace(idx_tmp, self.idx_path)
+        with atomic_path(self.idx_path) as tmp:
+            tmp.write_text("".join(f"{key}\t{offset}\n" for key, offset in self._index))
 
     def abort(self) -> None:
         self._rec.close()
@@ -225,10 +226,8 @@ def write_ms1m(folder: str | Path, identities: Iterable[Sequence[bytes]], image_
                 key += 1
         for k, (start, end) in enumerate(ranges):
             writer.write(first_identity + k, pack_image_record((start, end), b""))
-    handle, tmp = tempfile.mkstemp(prefix="property.", suffix=".tmp", dir=folder)
-    with os.fdopen(handle, "w") as f:
-        f.write(f"{len(groups)},{image_size[0]},{image_size[1]}\n")
-    os.replace(tmp, folder / "property")
+    with atomic_path(folder / "property") as tmp:
+        tmp.write_text(f"{len(groups)},{image_size[0]},{image_size[1]}\n")
     return folder
 
 

@@ -10,14 +10,14 @@ in the file is refused with an error naming it.
 from __future__ import annotations
 
 import io
-import os
 import pickle
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from .._atomic import atomic_path
 
 
 class UnsafePickleError(pickle.UnpicklingError):
@@ -47,15 +47,8 @@ def write_bin(path: str | Path, images: Sequence[np.ndarray], issame: Sequence[b
             raise ValueError(f"images[{k}] could not be JPEG-encoded")
         encoded.append(data.tobytes())
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            pickle.dump((encoded, [bool(s) for s in issame]), f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        pickle.dump((encoded, [bool(s) for s in issame]), f, protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..data.folders import identity_folders
-from ..data.recordio import MS1MRecords, RecordError
+from ..data.folders import Sample, identity_folders
+from ..data.recordio import MS1MRecords, RecordError, write_ms1m
 
 log = logging.getLogger(__name__)
 SIZE = 112
@@ -97,3 +97,35 @@ class EpochBatches:
         order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed + epoch))
         mine = order[self.rank::self.world][: self.per_epoch * self.batch_size].view(self.per_epoch, -1)
         return mine[start:].tolist()
+
+
+def pack_faces(samples: list[Sample], output: str | Path, detector: str = "yunet", progress: bool = True) -> dict:
+    """Detect, align (ArcFace template, 112x112) and write ``samples`` in the MS1M layout; returns a report.
+
+    A photo without a detected face is aligned by the template placed in its central box (counted).
+    Identities are numbered in sorted order of their names.
+    """
+    from tqdm.auto import tqdm
+
+    from ..align import norm_crop
+    from ..data.images import load_image
+    from ..data.pack import central_box, template_landmarks
+    from ..detect import create_detector
+
+    finder = create_detector(detector)
+    groups: dict[str, list[bytes]] = {}
+    fallback = 0
+    for sample in tqdm(samples, desc="detect and align", disable=not progress):
+        image = load_image(sample.path)
+        found = finder.detect(image)
+        if len(found):
+            landmarks = found.landmarks[found.largest()]
+        else:
+            landmarks, fallback = template_landmarks(central_box(image)), fallback + 1
+        face = cv2.cvtColor(norm_crop(image, landmarks), cv2.COLOR_RGB2BGR)
+        groups.setdefault(sample.identity, []).append(
+            cv2.imencode(".jpg", face, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes())
+    names = sorted(groups)
+    write_ms1m(output, [groups[name] for name in names])
+    return {"images": len(samples), "identities": len(names), "fallback": fallback, "detector": detector,
+            "output": str(output)}

@@ -20,7 +20,6 @@ import logging
 import math
 import os
 import random
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -31,6 +30,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from .._atomic import atomic_path
 from ..embed import ALIGNED_ROI
 from ..losses import create_loss
 from ..models import NEEDS_ROIS, create_model
@@ -73,14 +73,8 @@ def learning_rate_factor(config: TrainConfig, step: int) -> float:
 
 
 def _atomic_save(obj, path: Path) -> None:
-    handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _rng_state() -> dict:

@@ -48,8 +48,16 @@ def test_notebook_01_runs_and_shows_the_conventions(data_env, tmp_path):
 @pytest.mark.notebook
 def test_notebook_03_runs_the_protocol_on_a_real_lfw_subset(data_env, tmp_path):
     text, figures = _execute("03_verification.ipynb", tmp_path)
-    assert "200 pairs over" in text and "'detector': 'mtcnn'" in text
+    assert "200 pairs over" in text and "'detector': 'yunet'" in text
     assert "SFace (peer, trained)" in text and "VAL@FAR=0.001" in text
     assert "fold threshold d" not in text and "threshold d" in text
     assert "30 deg:" in text and "90 deg:" in text
     assert figures >= 8
+
+
+@pytest.mark.notebook
+def test_notebook_02_trains_on_real_faces_and_reports_lfw(data_env, tmp_path):
+    text, figures = _execute("02_training.ipynb", tmp_path)
+    assert "record 0 labels (identity records):" in text and "training images of 40 identities" in text
+    assert "at random initialisation ->" in text and "after 20 steps" in text
+    assert figures >= 5
