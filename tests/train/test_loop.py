@@ -151,3 +151,20 @@ def test_two_gloo_processes_train_one_model(tiny_pack, tmp_path):
     for key in parameters:  # both ranks hold the same weights (DDP broadcasts BN statistics from rank 0
         assert torch.equal(states[0]["model"][key], states[1]["model"][key]), key  # at each forward)
     assert states[0]["classifier"]["weight"].shape == (3, 32)  # 6 classes sharded over 2 ranks
+
+
+def test_pack_command_detects_aligns_and_writes_the_ms1m_layout(data_env, tmp_path, capsys):
+    import shutil
+
+    from facelib import cli
+    from facelib.data.lfw import image_path
+    from facelib.data.recordio import MS1MRecords
+
+    for person, numbers in (("Colin_Powell", (1, 2, 3)), ("Serena_Williams", (1, 2))):
+        (tmp_path / "faces" / person).mkdir(parents=True)
+        for n in numbers:
+            shutil.copy(image_path(person, n), tmp_path / "faces" / person)
+    assert cli.main(["pack", str(tmp_path / "faces"), str(tmp_path / "pack")]) == 0
+    assert "5 images of 2 identities" in capsys.readouterr().out
+    records = MS1MRecords(tmp_path / "pack")
+    assert [label for _, label in records.samples()] == [0, 0, 0, 1, 1] and records.num_classes == 2
