@@ -117,7 +117,14 @@ class RecordReader:
             if not 0 <= self.offsets[int(key)] < self.size:
                 raise RecordError(f"{self.idx_path}:{number}: offset {offset} is outside {self.rec_path} "
                                   f"({self.size} bytes): the .idx does not belong to this .rec")
-        self._file = open(self.rec_path, "rb")  # noqa: SIM115 - closed by close()
+        self._file, self._pid = None, None
+
+    def _handle(self):
+        # One file handle per process: DataLoader workers forked from the parent would otherwise share
+        # its handle and its position, and interleave their seeks and reads.
+        if self._file is None or self._pid != os.getpid():
+            self._file, self._pid = open(self.rec_path, "rb"), os.getpid()  # noqa: SIM115 - closed by close()
+        return self._file
 
     def keys(self) -> list[int]:
         return list(self.offsets)
@@ -126,10 +133,11 @@ class RecordReader:
         if key not in self.offsets:
             raise KeyError(f"record {key} is not in {self.idx_path}")
         offset = self.offsets[key]
-        self._file.seek(offset)
+        file = self._handle()
+        file.seek(offset)
         parts, position = [], offset
         while True:
-            header = self._file.read(8)
+            header = file.read(8)
             if len(header) < 8:
                 raise RecordError(f"{self.rec_path}: record {key} at byte {offset} is truncated (header at {position})")
             magic, lrec = struct.unpack("<II", header)
@@ -141,18 +149,20 @@ class RecordReader:
             if flag not in expected:
                 raise RecordError(f"{self.rec_path}: record {key} at byte {offset}: continuation flag {flag} where "
                                   f"{' or '.join(map(str, expected))} was expected")
-            data = self._file.read(length)
+            data = file.read(length)
             if len(data) < length:
                 raise RecordError(f"{self.rec_path}: record {key} at byte {offset} is truncated: {len(data)} of "
                                   f"{length} bytes")
-            self._file.read((-length) % 4)
+            file.read((-length) % 4)
             position += 8 + length + (-length) % 4
             parts.append(data)
             if flag in (0, 3):
                 return _MAGIC_BYTES.join(parts)
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def __enter__(self) -> RecordReader:
         return self
@@ -160,14 +170,8 @@ class RecordReader:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def __getstate__(self):  # DataLoader workers reopen the file
-        state = dict(self.__dict__)
-        state.pop("_file")
-        return state
-
-    def __setstate__(self, state) -> None:
-        self.__dict__.update(state)
-        self._file = open(self.rec_path, "rb")  # noqa: SIM115
+    def __getstate__(self):  # spawned DataLoader workers open their own handle
+        return {**self.__dict__, "_file": None, "_pid": None}
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,7 @@ def test_restore_of_warp_on_a_real_photo(lfw_photo):
         error = round_trip_error(image, box, space, 112)
         x1, y1, x2, y2 = box
         inner = error[int(y1) + 5:int(y2) - 5, int(x1) + 5:int(x2) - 5]
-        # Measured on this photo: mean 0.006-0.008, i.e. about 2 grey levels (JPEG detail at full
+        # Measured on this photo: mean 0.005-0.007, i.e. under 2 grey levels (JPEG detail at full
         # resolution is partly lost in 112 px).
         assert inner.mean() < 0.015, space
     assert to_tensor(image).shape == (1, 3, 250, 250)
