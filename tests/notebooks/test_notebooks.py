@@ -52,7 +52,7 @@ def test_notebook_03_runs_the_protocol_on_a_real_lfw_subset(data_env, tmp_path):
     assert "SFace (peer, trained)" in text and "VAL@FAR=0.001" in text
     assert "fold threshold d" not in text and "threshold d" in text
     assert "30 deg:" in text and "90 deg:" in text
-    assert figures >= 8
+    assert figures >= 6  # galleries of worst mistakes appear only when there are any
 
 
 @pytest.mark.notebook
