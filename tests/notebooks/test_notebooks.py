@@ -60,4 +60,4 @@ def test_notebook_02_trains_on_real_faces_and_reports_lfw(data_env, tmp_path):
     text, figures = _execute("02_training.ipynb", tmp_path)
     assert "record 0 labels (identity records):" in text and "training images of 40 identities" in text
     assert "at random initialisation ->" in text and "after 20 steps" in text
-    assert figures >= 5
+    assert figures >= 4  # samples, logit curves, augmentation, training curves
