@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=0)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"training step on CPU, {args.threads} threads, {args.workers} loader worker(s), batch {args.batch}, "
