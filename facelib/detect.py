@@ -46,6 +46,10 @@ class FaceDetector(Protocol):
         """Faces in one ``(H, W, 3)`` uint8 RGB image."""
 
 
+# Below this side no detector here finds a real face; YuNet's int8 model can fire on noise there.
+MIN_IMAGE_SIDE = 12
+
+
 def _check_image(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
@@ -72,7 +76,7 @@ class MTCNNDetector:
 
     def detect(self, image: np.ndarray) -> Detections:
         image = _check_image(image)
-        if min(image.shape[:2]) < 12:  # MTCNN's smallest window; smaller images hold no detectable face
+        if min(image.shape[:2]) < MIN_IMAGE_SIDE:
             return Detections.empty()
         boxes, scores, landmarks = self._mtcnn.detect(image, landmarks=True)
         if boxes is None:
@@ -130,6 +134,8 @@ class YuNetDetector:
 
     def detect(self, image: np.ndarray) -> Detections:
         image = _check_image(image)
+        if min(image.shape[:2]) < MIN_IMAGE_SIDE:
+            return Detections.empty()
         self._net.setInputSize((image.shape[1], image.shape[0]))
         _, faces = self._net.detect(np.ascontiguousarray(image[..., ::-1]))  # it takes BGR
         if faces is None or len(faces) == 0:
