@@ -6,10 +6,13 @@ mouth corner, right mouth corner, where "left" is the image's left (the subject'
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from .detect import FaceDetector, NoFaceError, detect_faces
 
 # The standard 112x112 ArcFace template (insightface), in the order above.
 ARCFACE_TEMPLATE = np.array(
@@ -96,3 +99,60 @@ def crop_face(image: np.ndarray, box: Sequence[float], margin: float = 0.2, size
     # Pixel-centre convention: image x (centre of pixel j at j) maps to (x - x1 + 0.5) * scale - 0.5.
     matrix = np.array([[scale, 0.0, (0.5 - x1) * scale - 0.5], [0.0, scale, (0.5 - y1) * scale - 0.5]])
     return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
+
+
+def template_landmarks(box: Sequence[float]) -> np.ndarray:
+    """The ArcFace template's five points placed in a box ``(x1, y1, x2, y2)``: ``(5, 2)``."""
+    x1, y1, x2, y2 = box
+    return ARCFACE_TEMPLATE / ALIGNED_SIZE * [x2 - x1, y2 - y1] + [x1, y1]
+
+
+def central_box(image: np.ndarray, fraction: float = 0.6) -> tuple[float, float, float, float]:
+    """The central square of ``fraction`` of the shorter side of an ``(H, W, ...)`` image, as a box."""
+    height, width = image.shape[:2]
+    side = fraction * min(height, width)
+    return (width - side) / 2, (height - side) / 2, (width + side) / 2, (height + side) / 2
+
+
+@dataclass(frozen=True)
+class AlignedFace:
+    """One face chosen in a photo and aligned (or cropped) to ``(112, 112, 3)`` uint8 RGB."""
+
+    face: np.ndarray  # (112, 112, 3) uint8 RGB
+    box: np.ndarray  # (4,) x1, y1, x2, y2 in the photo
+    landmarks: np.ndarray  # (5, 2) used for the alignment
+    score: float  # the detector's score (0 for a fallback)
+    status: str  # "detected" | "fallback"
+    faces: int  # how many faces the detector found
+    index: int  # which of them was used (-1 for a fallback)
+    largest: int  # which of them is the largest (-1 when none): differs from ``index`` under ``centre``
+
+
+def detect_and_align(image: np.ndarray, detector: FaceDetector, choice: str = "largest",
+                     fallback_box: Callable[[np.ndarray], Sequence[float]] | None = None,
+                     align: bool = True) -> AlignedFace:
+    """Detect -> choose one face -> align: the one step every caller (benchmark packs, training packs, the
+    embedder) goes through.
+
+    Args:
+        image: ``(H, W, 3)`` uint8 RGB photo (detected on a copy of at most
+            :data:`facelib.detect.MAX_DETECT_SIDE` pixels, aligned from the full resolution).
+        detector: a :class:`facelib.detect.FaceDetector`.
+        choice: ``"largest"`` or ``"centre"`` (:data:`facelib.detect.FACE_CHOICES`).
+        fallback_box: when no face is found, place the ArcFace template in ``fallback_box(image)``
+            (status ``"fallback"``); without one, raise :class:`facelib.detect.NoFaceError`.
+        align: 5-point alignment to the ArcFace template (True) or a square crop around the box.
+    """
+    detections = detect_faces(detector, image)
+    if len(detections):
+        index = detections.choose(choice, image.shape)
+        box, landmarks = detections.boxes[index], detections.landmarks[index]
+        score, status, largest = float(detections.scores[index]), "detected", detections.largest()
+    elif fallback_box is not None:
+        box = np.asarray(fallback_box(image), np.float32)
+        landmarks = template_landmarks(box).astype(np.float32)
+        score, status, index, largest = 0.0, "fallback", -1, -1
+    else:
+        raise NoFaceError(f"no face found in the image ({image.shape[1]}x{image.shape[0]} px)")
+    face = norm_crop(image, landmarks) if align else crop_face(image, box)
+    return AlignedFace(face, box, landmarks, score, status, len(detections), index, largest)

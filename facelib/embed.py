@@ -14,7 +14,6 @@ distance threshold ``d`` and a cosine-similarity threshold ``c`` are the same de
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,18 +21,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .align import ALIGNED_SIZE, crop_face, norm_crop
+from .align import ALIGNED_SIZE, detect_and_align
 from .data.images import load_image
-from .detect import DEFAULT_DETECTOR, FaceDetector, create_detector
-from .models import NEEDS_ROIS, create_model
-from .warp import SPACES, warp
+from .detect import DEFAULT_DETECTOR, FACE_CHOICES, FaceDetector, NoFaceError, create_detector
+from .models import ALIGNED_ROI, create_model, input_spec, model_input  # noqa: F401 (ALIGNED_ROI re-exported)
+from .warp import SPACES
 from .weights import WeightsEntry, find_weights, load_weights
 
 log = logging.getLogger(__name__)
 
-# The RoI of an aligned 112x112 face used by the warping spaces: the central 80% (ibug.face_embedding's
-# roi_ratio=0.8, rounded to whole pixels as there).
-ALIGNED_ROI = (11.0, 11.0, 100.0, 100.0)
 DEFAULT_THRESHOLD = 1.0  # squared L2 (cosine 0.5); used only when no trained weights give one
 
 
@@ -47,10 +43,6 @@ def cosine_to_distance(cosine: float) -> float:
     return 2.0 - 2.0 * cosine
 
 
-class NoFaceError(LookupError):
-    """No face was found in a photo."""
-
-
 @dataclass(frozen=True)
 class PhotoEmbedding:
     """The embedding of the face chosen in one photo, and how it was found."""
@@ -59,7 +51,7 @@ class PhotoEmbedding:
     box: np.ndarray  # (4,) x1, y1, x2, y2 of the face used
     landmarks: np.ndarray  # (5, 2)
     faces: int  # how many faces the detector found
-    index: int  # which of them was used (the largest)
+    index: int  # which of them was used (by the embedder's ``face_choice`` rule)
     face: np.ndarray  # (112, 112, 3) uint8, the aligned (or cropped) face that was embedded
 
 
@@ -75,15 +67,21 @@ class FaceEmbedder:
         flip: add the embedding of the mirrored face (the ArcFace evaluation protocol).
         detector: used by :meth:`embed_photo`; a name or a :class:`FaceDetector` (built on first use).
         batch_size: faces per forward pass.
+        face_choice: which face of a photo with several :meth:`embed_photo` uses: ``"largest"`` (default,
+            for arbitrary photos) or ``"centre"`` (photos made around their subject, as benchmark data).
     """
 
     def __init__(self, model: str = "iresnet18", space: str = "cartesian", weights: str | Path | None = None,
                  device: str | torch.device = "cpu", flip: bool = True, detector: str | FaceDetector = DEFAULT_DETECTOR,
-                 batch_size: int = 64) -> None:
+                 batch_size: int = 64, face_choice: str = "largest") -> None:
+        if face_choice not in FACE_CHOICES:
+            raise ValueError(f"unknown face choice {face_choice!r}; choose one of {', '.join(FACE_CHOICES)}")
+        self.face_choice = face_choice
         if space not in SPACES:
             raise ValueError(f"unknown warping space {space!r}; choose one of {', '.join(SPACES)}")
-        if model in NEEDS_ROIS and space != "roi_tanh_polar":
-            raise ValueError(f"{model} works on roi_tanh_polar faces; got space {space!r}")
+        self.spec = input_spec(model)
+        if space not in self.spec.spaces:
+            raise ValueError(f"{model} works on {', '.join(self.spec.spaces)} faces; got space {space!r}")
         self.model_name, self.space, self.flip, self.batch_size = model, space, flip, batch_size
         self.device = torch.device(device)
         self.net = create_model(model)
@@ -107,7 +105,9 @@ class FaceEmbedder:
         embedder = cls.__new__(cls)
         embedder.model_name, embedder.space, embedder.flip, embedder.batch_size = model, space, flip, batch_size
         embedder.device, embedder.net, embedder.entry = torch.device(device), net, None
+        embedder.spec = input_spec(model)
         embedder.weights, embedder.trained, embedder._detector = None, True, DEFAULT_DETECTOR
+        embedder.face_choice = "largest"
         return embedder
 
     @property
@@ -156,47 +156,27 @@ class FaceEmbedder:
 
     def _forward(self, faces: torch.Tensor) -> torch.Tensor:
         views = torch.cat((faces, faces.flip(-1))) if self.flip else faces
-        rois = torch.tensor([ALIGNED_ROI], dtype=views.dtype, device=views.device).expand(len(views), 4)
-        if self.space != "cartesian":
-            views = warp(views, rois, ALIGNED_SIZE, self.space, keep_aspect_ratio=True)
-        views = (views - 0.5) / 0.5
-        embeddings = self.net(views, rois) if self.model_name in NEEDS_ROIS else self.net(views)
+        x, rois = model_input(views, self.spec, self.space)
+        embeddings = self.net(x, rois) if rois is not None else self.net(x)
         embeddings = embeddings.float()
         if self.flip:
             embeddings = embeddings[: len(faces)] + embeddings[len(faces):]
         return F.normalize(embeddings, dim=1)
 
-    def face_from_photo(self, image: np.ndarray, align: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                                              int, int]:
-        """Detect the largest face of an ``(H, W, 3)`` uint8 RGB photo and align (or crop) it.
-
-        Returns ``(face (112, 112, 3), box (4,), landmarks (5, 2), faces found, index used)``; raises
-        :class:`NoFaceError` when there is none.
-        """
-        detections = self.detector.detect(image)
-        if not len(detections):
-            raise NoFaceError(f"no face found in the image ({image.shape[1]}x{image.shape[0]} px)")
-        index = detections.largest()
-        box, landmarks = detections.boxes[index], detections.landmarks[index]
-        face = norm_crop(image, landmarks) if align else crop_face(image, box)
-        return face, box, landmarks, len(detections), index
-
     def embed_photo(self, photo: str | Path | np.ndarray, align: bool = True) -> PhotoEmbedding:
-        """Detect, align (or crop), warp and embed the largest face of a photo (a path or an RGB array).
+        """Detect, choose (``face_choice``), align (or crop), warp and embed one face of a photo (a path or an
+        ``(H, W, 3)`` uint8 RGB array).
 
         Grayscale and RGBA files are converted to RGB. Raises ``FileNotFoundError`` / ``ValueError`` for
         unreadable files and :class:`NoFaceError` (naming the file) when no face is found.
         """
         image = load_image(photo) if isinstance(photo, (str, Path)) else np.asarray(photo)
         try:
-            face, box, landmarks, faces, index = self.face_from_photo(image, align)
+            found = detect_and_align(image, self.detector, self.face_choice, align=align)
         except NoFaceError as err:
             raise NoFaceError(f"{photo}: {err}" if isinstance(photo, (str, Path)) else str(err)) from None
-        embedding = self.embed(face)[0].numpy()
-        return PhotoEmbedding(embedding, box, landmarks, faces, index, face)
-
-    def embed_photos(self, photos: Sequence[str | Path | np.ndarray], align: bool = True) -> list[PhotoEmbedding]:
-        return [self.embed_photo(photo, align) for photo in photos]
+        embedding = self.embed(found.face)[0].numpy()
+        return PhotoEmbedding(embedding, found.box, found.landmarks, found.faces, found.index, found.face)
 
 
 def squared_distance(a: np.ndarray | torch.Tensor, b: np.ndarray | torch.Tensor) -> float:

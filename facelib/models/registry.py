@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from torch import nn
 
+from .inputs import InputSpec
 from .iresnet import iresnet18, iresnet34, iresnet50, iresnet100
 from .mobilefacenet import mobilefacenet
 from .rtnet import rtnet50
@@ -22,8 +23,19 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "rtnet50": rtnet50,
 }
 
-# Models whose forward takes (x, rois) and which only work on roi_tanh_polar inputs.
-NEEDS_ROIS = frozenset({"rtnet50"})
+# Each model's input contract (timm's default cfg): read by training and inference alike.
+INPUT_SPECS: dict[str, InputSpec] = {name: InputSpec() for name in MODELS}
+INPUT_SPECS["rtnet50"] = InputSpec(needs_rois=True, spaces=("roi_tanh_polar",))
+
+# Models whose forward takes (x, rois) (kept for callers of the earlier name).
+NEEDS_ROIS = frozenset(name for name, spec in INPUT_SPECS.items() if spec.needs_rois)
+
+
+def input_spec(name: str) -> InputSpec:
+    """The input contract of model ``name``."""
+    if name not in INPUT_SPECS:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(list_models())}")
+    return INPUT_SPECS[name]
 
 
 def list_models() -> list[str]:

@@ -13,8 +13,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..data.folders import Sample, identity_folders
-from ..data.recordio import MS1MRecords, RecordError, write_ms1m
+from ..data.folders import identity_folders
+from ..data.pack import pack_faces  # noqa: F401 (its old home)
+from ..data.recordio import MS1MRecords, RecordError
 
 log = logging.getLogger(__name__)
 SIZE = 112
@@ -30,7 +31,7 @@ def _decode(data: bytes, where: str) -> np.ndarray:
 
 
 class FaceTrainingSet(Dataset):
-    """Aligned training faces. ``dataset[i]`` is ``(image (3, 112, 112) uint8, label)``, or ``None`` for a
+    """Aligned training faces. ``dataset[i]`` is ``(image (3, 112, 112) uint8, label, i)``, or ``None`` for a
     bad image when ``on_error='skip'`` (the collate function drops it and the loop counts it)."""
 
     def __init__(self, path: str | Path, on_error: str = "raise") -> None:
@@ -69,17 +70,20 @@ class FaceTrainingSet(Dataset):
                 raise RecordError(str(err)) from None
             log.warning("skipping a bad training image: %s", err)
             return None
-        return torch.from_numpy(image).permute(2, 0, 1).contiguous(), label
+        return torch.from_numpy(image).permute(2, 0, 1).contiguous(), label, index
 
 
 def collate(batch):
-    """Stack ``(image, label)`` pairs, dropping ``None`` (skipped) items; returns images, labels, skipped."""
+    """Stack ``(image, label, index)`` items, dropping ``None`` (skipped) items; returns images ``(B, 3, 112,
+    112)`` uint8, labels ``(B,)``, how many were skipped, and the kept items' dataset indices ``(B,)``."""
     kept = [item for item in batch if item is not None]
     if not kept:
-        return torch.zeros(0, 3, SIZE, SIZE, dtype=torch.uint8), torch.zeros(0, dtype=torch.long), len(batch)
+        empty = torch.zeros(0, dtype=torch.long)
+        return torch.zeros(0, 3, SIZE, SIZE, dtype=torch.uint8), empty, len(batch), empty
     images = torch.stack([item[0] for item in kept])
     labels = torch.tensor([item[1] for item in kept], dtype=torch.long)
-    return images, labels, len(batch) - len(kept)
+    indices = torch.tensor([item[2] for item in kept], dtype=torch.long)
+    return images, labels, len(batch) - len(kept), indices
 
 
 class EpochBatches:
@@ -97,35 +101,3 @@ class EpochBatches:
         order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed + epoch))
         mine = order[self.rank::self.world][: self.per_epoch * self.batch_size].view(self.per_epoch, -1)
         return mine[start:].tolist()
-
-
-def pack_faces(samples: list[Sample], output: str | Path, detector: str = "yunet", progress: bool = True) -> dict:
-    """Detect, align (ArcFace template, 112x112) and write ``samples`` in the MS1M layout; returns a report.
-
-    A photo without a detected face is aligned by the template placed in its central box (counted).
-    Identities are numbered in sorted order of their names.
-    """
-    from tqdm.auto import tqdm
-
-    from ..align import norm_crop
-    from ..data.images import load_image
-    from ..data.pack import central_box, template_landmarks
-    from ..detect import create_detector
-
-    finder = create_detector(detector)
-    groups: dict[str, list[bytes]] = {}
-    fallback = 0
-    for sample in tqdm(samples, desc="detect and align", disable=not progress):
-        image = load_image(sample.path)
-        found = finder.detect(image)
-        if len(found):
-            landmarks = found.landmarks[found.largest()]
-        else:
-            landmarks, fallback = template_landmarks(central_box(image)), fallback + 1
-        face = cv2.cvtColor(norm_crop(image, landmarks), cv2.COLOR_RGB2BGR)
-        groups.setdefault(sample.identity, []).append(
-            cv2.imencode(".jpg", face, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes())
-    names = sorted(groups)
-    write_ms1m(output, [groups[name] for name in names])
-    return {"images": len(samples), "identities": len(names), "fallback": fallback, "detector": detector,
-            "output": str(output)}

@@ -31,13 +31,13 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from .._atomic import atomic_path
-from ..embed import ALIGNED_ROI
 from ..losses import create_loss
-from ..models import NEEDS_ROIS, create_model
+from ..models import create_model, input_spec, model_input
 from ..warp import RandomRoIWarp
 from ..weights import save_weights
 from .config import TrainConfig
 from .data import EpochBatches, FaceTrainingSet, collate
+from .distill import distillation_loss, identity_outliers, teacher_targets
 from .partial_fc import PartialFC
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,14 @@ log = logging.getLogger(__name__)
 
 class NonFiniteLossError(RuntimeError):
     """The loss became NaN or infinite."""
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint cannot be read or does not fit the run; the message names the file."""
+
+
+# Config fields that change tensor shapes: a checkpoint cannot continue under other values.
+_SHAPE_FIELDS = ("model", "embedding_size", "margin_weight", "teacher", "data")
 
 
 def _setup_distributed(config: TrainConfig) -> tuple[int, int, torch.device]:
@@ -66,10 +74,13 @@ def learning_rate_factor(config: TrainConfig, step: int) -> float:
         return (step + 1) / config.warmup_steps
     if config.schedule == "step":
         return 0.1 ** sum(step >= s for s in config.decay_steps)
-    if config.schedule != "poly":
-        raise ValueError(f"unknown schedule {config.schedule!r}; choose poly or step")
     span = max(config.total_steps - config.warmup_steps, 1)
-    return max(1.0 - (step - config.warmup_steps) / span, 0.0) ** 2
+    progress = min((step - config.warmup_steps) / span, 1.0)
+    if config.schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+    if config.schedule != "poly":
+        raise ValueError(f"unknown schedule {config.schedule!r}; choose poly, step or cosine")
+    return max(1.0 - progress, 0.0) ** 2
 
 
 def _atomic_save(obj, path: Path) -> None:
@@ -78,7 +89,14 @@ def _atomic_save(obj, path: Path) -> None:
 
 
 def _rng_state() -> dict:
-    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    """Every random state as tensors and plain containers, so that checkpoints load with ``weights_only``."""
+    kind, keys, position, has_gauss, gauss = np.random.get_state()
+    version, internal, python_gauss = random.getstate()
+    state = {"torch": torch.get_rng_state(),
+             "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "position": int(position),
+                       "has_gauss": int(has_gauss), "gauss": float(gauss)},
+             "python": {"version": version, "internal": torch.tensor(internal, dtype=torch.int64),
+                        "gauss": python_gauss}}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -86,8 +104,10 @@ def _rng_state() -> dict:
 
 def _set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
+    n = state["numpy"]
+    np.random.set_state((n["kind"], n["keys"].numpy().astype(np.uint32), n["position"], n["has_gauss"], n["gauss"]))
+    p = state["python"]
+    random.setstate((p["version"], tuple(int(v) for v in p["internal"].tolist()), p["gauss"]))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
@@ -95,26 +115,40 @@ def _set_rng_state(state: dict) -> None:
 class Trainer:
     """Builds everything from a :class:`TrainConfig`; :meth:`run` trains and returns a summary dict."""
 
-    def __init__(self, config: TrainConfig, resume: bool = False) -> None:
+    def __init__(self, config: TrainConfig, resume: bool = False, overwrite: bool = False) -> None:
         self.config = config
         self.rank, self.world, self.device = _setup_distributed(config)
         self.output = Path(config.output)
+        if not resume and not overwrite and self.checkpoint_path().is_file():
+            raise FileExistsError(f"{self.output} already holds a run ({self.checkpoint_path().name}): continue it "
+                                  "with --resume, or replace it with --overwrite")
         self.output.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(config.seed)  # identical initial weights on every rank
         np.random.seed(config.seed)
         random.seed(config.seed)
         self.data = FaceTrainingSet(config.data, on_error=config.on_bad_image)
-        self.batches = EpochBatches(len(self.data), config.batch_size, config.seed, self.rank, self.world)
+        self.spec = input_spec(config.model)
+        self.targets, self.report = None, {}
+        self._select_images()
+        self.batches = EpochBatches(len(self.train_indices), config.batch_size, config.seed, self.rank, self.world)
         self.model = create_model(config.model, config.embedding_size).to(self.device)
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.net = (torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else self.model)
-        margin = create_loss(config.loss, **config.loss_args)
-        self.classifier = PartialFC(margin, config.embedding_size, self.data.num_classes, config.sample_rate,
-                                    self.rank, self.world).to(self.device)
-        self.optimizer = torch.optim.SGD(
-            [{"params": self.model.parameters()}, {"params": self.classifier.parameters()}],
-            lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+        self.classifier = None
+        groups = [{"params": self.model.parameters()}]
+        if config.margin_weight > 0:
+            margin = create_loss(config.loss, **config.loss_args)
+            self.classifier = PartialFC(margin, config.embedding_size, self.data.num_classes, config.sample_rate,
+                                        self.rank, self.world).to(self.device)
+            groups.append({"params": self.classifier.parameters()})
+        if config.optimizer == "sgd":
+            self.optimizer = torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum,
+                                             weight_decay=config.weight_decay)
+        elif config.optimizer == "adamw":
+            self.optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
+        else:
+            raise ValueError(f"unknown optimizer {config.optimizer!r}; choose sgd or adamw")
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: learning_rate_factor(config, s))
         amp = config.amp if config.amp != "auto" else ("fp16" if self.device.type == "cuda" else "none")
         if amp not in ("fp16", "bf16", "none"):
@@ -123,23 +157,59 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=amp == "fp16")
         augment = dict(config.augment)
         self.flip = augment.pop("flip", True)
-        self.augment = RandomRoIWarp(config.space, 112, keep_aspect_ratio=True, **augment) \
-            if config.space != "cartesian" else None
+        self.colour, self.grey = float(augment.pop("colour", 0.0)), float(augment.pop("grey", 0.0))
+        # One geometric augmentation for every space: the Cartesian space is a warp like the others.
+        self.augment = RandomRoIWarp(config.space, self.spec.size, keep_aspect_ratio=self.spec.keep_aspect_ratio,
+                                     **augment)
         self.generator = torch.Generator().manual_seed(config.seed * 1000 + self.rank)  # augmentation, PFC
         self.step, self.skipped_batches, self.skipped_images = 0, 0, 0
         self.history: list[dict] = []
         if resume:
             self._load_checkpoint()
 
+    def _select_images(self) -> None:
+        """The training images: all, less held-out identities and (with a teacher) identity outliers."""
+        config = self.config
+        labels = np.array([label for _, label in self.data.items])
+        keep = np.ones(len(labels), bool)
+        held = np.zeros(0, np.int64)
+        if config.holdout_identities:
+            classes = np.unique(labels)
+            if config.holdout_identities >= len(classes):
+                raise ValueError(f"holdout_identities={config.holdout_identities} leaves no identity to train on "
+                                 f"({len(classes)} in {config.data})")
+            held = np.random.default_rng(config.seed).choice(classes, config.holdout_identities, replace=False)
+            keep &= ~np.isin(labels, held)
+        if config.teacher:
+            self.targets = torch.from_numpy(teacher_targets(self.data, config.teacher, progress=self.rank == 0))
+            if self.targets.shape[-1] != config.embedding_size:
+                raise ValueError(f"the teacher {config.teacher!r} gives {self.targets.shape[-1]}-d embeddings; set "
+                                 f"embedding_size={self.targets.shape[-1]} (now {config.embedding_size})")
+            outliers = identity_outliers(self.targets.numpy(), labels, config.min_identity_cosine)
+            keep[outliers] = False
+            self.report["identity_outliers_dropped"] = int(len(outliers))
+        self.train_indices = np.flatnonzero(keep)
+        self.holdout_indices = np.flatnonzero(np.isin(labels, held))
+        self.report.update({"training_images": int(len(self.train_indices)),
+                            "holdout_identities": int(len(held)), "holdout_images": int(len(self.holdout_indices))})
+        log.info("training images: %s", self.report)
+
     # -- checkpoints -------------------------------------------------------------------------------
 
     def checkpoint_path(self, rank: int | None = None) -> Path:
         return self.output / f"checkpoint-rank{self.rank if rank is None else rank}.pt"
 
+    def previous_checkpoint_path(self) -> Path:
+        return self.checkpoint_path().with_suffix(".previous.pt")
+
     def save_checkpoint(self) -> Path:
+        """Write this rank's checkpoint atomically, keeping the one before it (``*.previous.pt``)."""
         path = self.checkpoint_path()
+        if path.is_file():
+            os.replace(path, self.previous_checkpoint_path())
         _atomic_save({
-            "step": self.step, "model": self.model.state_dict(), "classifier": self.classifier.state_dict(),
+            "step": self.step, "model": self.model.state_dict(),
+            "classifier": self.classifier.state_dict() if self.classifier is not None else {},
             "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(), "rng": _rng_state(), "generator": self.generator.get_state(),
             "skipped": [self.skipped_batches, self.skipped_images], "history": self.history,
@@ -151,12 +221,28 @@ class Trainer:
         path = self.checkpoint_path()
         if not path.is_file():
             raise FileNotFoundError(f"cannot resume: no checkpoint at {path}")
-        state = torch.load(path, map_location=self.device, weights_only=False)  # our own file: RNG states
+        try:
+            state = torch.load(path, map_location=self.device, weights_only=True)
+        except Exception as err:  # damaged, truncated, or holding code: never unpickled
+            previous = self.previous_checkpoint_path()
+            if not previous.is_file():
+                raise CheckpointError(f"cannot resume from {path}: it is damaged or not a facelib checkpoint "
+                                      f"({type(err).__name__}: {str(err).splitlines()[0][:200]})") from None
+            log.warning("%s is unreadable (%s); resuming from the previous checkpoint %s", path,
+                        type(err).__name__, previous)
+            path = previous
+            try:
+                state = torch.load(path, map_location=self.device, weights_only=True)
+            except Exception as err2:
+                raise CheckpointError(f"cannot resume: both {self.checkpoint_path()} and {previous} are damaged "
+                                      f"({type(err2).__name__})") from None
+        self._check_resumed_config(state.get("config", {}), path)
         if state["world"] != self.world:
             raise ValueError(f"{path} was written by {state['world']} processes; resume with the same number "
                              f"(now {self.world})")
         self.model.load_state_dict(state["model"])
-        self.classifier.load_state_dict(state["classifier"])
+        if self.classifier is not None:
+            self.classifier.load_state_dict(state["classifier"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
@@ -167,29 +253,59 @@ class Trainer:
         self.step = state["step"]
         log.info("resumed from %s at step %d", path, self.step)
 
+    def _check_resumed_config(self, stored: dict, path: Path) -> None:
+        now = asdict(self.config)
+        changed = {k for k in now if k in stored and stored[k] != now[k]}
+        shape = sorted(changed & set(_SHAPE_FIELDS))
+        if shape:
+            raise CheckpointError(f"cannot resume from {path}: " + ", ".join(
+                f"{k} was {stored[k]!r}, now {now[k]!r}" for k in shape) + " (start a new run in another output)")
+        for k in sorted(changed):
+            log.warning("resuming with %s=%r (the checkpoint was written with %r)", k, now[k], stored[k])
+
     # -- one step ----------------------------------------------------------------------------------
 
-    def _prepare(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def _prepare(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        """uint8 faces -> augmented model input, RoIs (RTNet) and which samples were mirrored ``(B,)`` bool."""
         x = images.to(self.device, non_blocking=True).float().div_(255.0)
+        flip = torch.zeros(len(x), dtype=torch.bool)
         if self.flip:
             flip = torch.rand(len(x), generator=self.generator) < 0.5
             x = torch.where(flip.to(self.device)[:, None, None, None], x.flip(-1), x)
-        rois = None
-        if self.augment is not None:
-            base = torch.tensor([ALIGNED_ROI], device=self.device).expand(len(x), 4)
-            x, rois, _ = self.augment(x, base, generator=self.generator)
-        x = (x - 0.5) / 0.5
+        if self.colour or self.grey:
+            x = self._colour(x)
+        x, rois = model_input(x, self.spec, self.config.space, self.augment, self.generator)
         if self.config.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        return x, rois
+        return x, rois, flip
 
-    def train_step(self, images: torch.Tensor, labels: torch.Tensor) -> float | None:
-        x, rois = self._prepare(images)
+    def _colour(self, x: torch.Tensor) -> torch.Tensor:
+        """Brightness, contrast and saturation jitter of up to ``colour``; greyscale with probability ``grey``."""
+        draws = torch.rand(len(x), 4, generator=self.generator).to(self.device)
+        brightness, contrast, saturation = (1.0 + self.colour * (2.0 * draws[:, :3] - 1.0)).unbind(1)
+        grey = (x * torch.tensor([0.299, 0.587, 0.114], device=x.device)[:, None, None]).sum(1, keepdim=True)
+        mean = grey.mean(dim=(2, 3), keepdim=True)
+        x = x * brightness[:, None, None, None]
+        x = (x - mean) * contrast[:, None, None, None] + mean
+        grey = (x * torch.tensor([0.299, 0.587, 0.114], device=x.device)[:, None, None]).sum(1, keepdim=True)
+        saturation = torch.where(draws[:, 3] < self.grey, torch.zeros_like(saturation), saturation)
+        x = grey + (x - grey) * saturation[:, None, None, None]
+        return x.clamp_(0.0, 1.0)
+
+    def train_step(self, images: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor | None = None
+                   ) -> float | None:
+        x, rois, flip = self._prepare(images)
         labels = labels.to(self.device)
         with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
                             enabled=self.amp_dtype is not None):
-            embeddings = self.net(x, rois) if self.config.model in NEEDS_ROIS else self.net(x)
-            loss = self.classifier(embeddings.float(), labels, self.generator)
+            embeddings = self.net(x, rois) if rois is not None else self.net(x)
+            loss = torch.zeros((), device=self.device)
+            if self.classifier is not None:
+                loss = loss + self.config.margin_weight * self.classifier(embeddings.float(), labels, self.generator)
+            if self.targets is not None:
+                targets = self.targets[indices, flip.long()].to(self.device)
+                loss = loss + self.config.distill_weight * distillation_loss(embeddings, targets,
+                                                                             self.config.similarity_weight)
         if not torch.isfinite(loss):
             if self.config.on_nonfinite == "skip":
                 self.skipped_batches += 1
@@ -203,6 +319,8 @@ class Trainer:
         if self.config.grad_clip > 0:
             self.scaler.unscale_(self.optimizer)
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        if self.classifier is None and not any(p.grad is not None for p in self.model.parameters()):
+            raise RuntimeError("nothing to learn from: set margin_weight > 0 or a teacher")
         self.scaler.step(self.optimizer)
         self.scaler.update()
         return loss.item()
@@ -241,14 +359,15 @@ class Trainer:
         self.model.train()
         while self.step < config.total_steps:
             epoch, offset = divmod(self.step, self.batches.per_epoch)
-            loader = DataLoader(self.data, batch_sampler=self.batches.epoch(epoch, offset), collate_fn=collate,
+            batches = [self.train_indices[batch].tolist() for batch in self.batches.epoch(epoch, offset)]
+            loader = DataLoader(self.data, batch_sampler=batches, collate_fn=collate,
                                 num_workers=config.num_workers, pin_memory=self.device.type == "cuda")
-            for images, labels, skipped in loader:
+            for images, labels, skipped, indices in loader:
                 self.skipped_images += skipped
                 if len(labels) != config.batch_size and self.world > 1:
                     raise RuntimeError("skipping bad images under torchrun needs equal batches on every rank; "
                                        "fix the data or train in one process")
-                loss = self.train_step(images, labels) if len(labels) else None
+                loss = self.train_step(images, labels, indices) if len(labels) else None
                 self.scheduler.step()
                 self.step += 1
                 images_seen += len(labels) * self.world
@@ -264,13 +383,16 @@ class Trainer:
                         writer.add_scalar("train/lr", self.scheduler.get_last_lr()[0], self.step)
                         writer.add_scalar("train/images_per_second", rate, self.step)
                 if config.verify_every and self.step % config.verify_every == 0 and self.step < config.total_steps:
-                    self._record_verification(writer)
+                    if config.verify_pairs is not None:
+                        self._record_verification(writer)
+                    self._record_holdout(writer)
                 if self.step % config.checkpoint_every == 0 or self.step == config.total_steps:
                     self.save_checkpoint()
                 if self.step >= config.total_steps:
                     break
         bar.close()
         accuracy = self._record_verification(writer) if config.verify_pairs is not None else None
+        holdout = self._record_holdout(writer)
         seconds = time.perf_counter() - start
         summary = {
             "steps": self.step, "steps_this_run": self.step - start_step, "seconds": round(seconds, 1),
@@ -278,6 +400,7 @@ class Trainer:
             "final_loss": next((h["loss"] for h in reversed(self.history) if h["loss"] is not None), None),
             "lfw_accuracy": accuracy, "skipped_batches": self.skipped_batches,
             "skipped_images": self.skipped_images, "classes": self.data.num_classes, "images": len(self.data),
+            "holdout_teacher_cosine": holdout, **self.report,
         }
         if self.rank == 0:
             save_weights(self.model, self.output / f"{config.model}_{config.space}.safetensors",
@@ -286,6 +409,35 @@ class Trainer:
         if writer is not None:
             writer.close()
         return summary
+
+    @torch.no_grad()
+    def holdout_cosine(self) -> float | None:
+        """Mean cosine between the student's and the teacher's embeddings of the held-out identities' faces
+        (no augmentation, no flip): the model-selection metric, which never looks at LFW or CFP."""
+        if self.rank != 0 or self.targets is None or not len(self.holdout_indices):
+            return None
+        self.model.eval()
+        try:
+            total = 0.0
+            for start in range(0, len(self.holdout_indices), 128):
+                chunk = self.holdout_indices[start:start + 128]
+                faces = torch.stack([self.data[int(k)][0] for k in chunk]).to(self.device).float() / 255.0
+                x, rois = model_input(faces, self.spec, self.config.space)
+                with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
+                                    enabled=self.amp_dtype is not None):
+                    student = self.model(x, rois) if rois is not None else self.model(x)
+                total += (1.0 - distillation_loss(student, self.targets[chunk, 0].to(self.device))).item() * len(chunk)
+            return total / len(self.holdout_indices)
+        finally:
+            self.model.train()
+
+    def _record_holdout(self, writer) -> float | None:
+        cosine = self.holdout_cosine()
+        if cosine is not None:
+            self.history.append({"step": self.step, "loss": None, "holdout_teacher_cosine": cosine})
+            if writer is not None:
+                writer.add_scalar("verify/holdout_teacher_cosine", cosine, self.step)
+        return cosine
 
     def _record_verification(self, writer) -> float | None:
         accuracy = self.verify()
@@ -306,8 +458,8 @@ class Trainer:
         return SummaryWriter(str(self.output / "tensorboard"))
 
 
-def train(config: TrainConfig, resume: bool = False) -> dict:
+def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) -> dict:
     """Train with ``config`` (see :class:`Trainer`); returns the summary."""
     if not math.isfinite(config.lr) or config.lr <= 0:
         raise ValueError(f"lr must be a positive number; got {config.lr}")
-    return Trainer(config, resume).run()
+    return Trainer(config, resume, overwrite).run()

@@ -15,7 +15,8 @@ def test_forked_workers_each_read_the_pack_through_their_own_handle(tiny_pack):
     expected = [data[k] for k in range(len(data))]
     for _ in range(3):
         loader = DataLoader(data, batch_size=1, num_workers=2, collate_fn=collate)
-        for k, (images, labels, skipped) in enumerate(loader):
+        for k, (images, labels, skipped, indices) in enumerate(loader):
+            assert indices.tolist() == [k]
             assert skipped == 0 and labels.item() == expected[k][1]
             assert torch.equal(images[0], expected[k][0]), k
 

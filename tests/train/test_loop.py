@@ -29,7 +29,7 @@ def _config(pack: Path, output: Path, **changes) -> TrainConfig:
 
 def test_training_reduces_the_loss_and_writes_weights(tiny_pack, tmp_path):
     summary = train(_config(tiny_pack, tmp_path / "run", total_steps=18, lr=0.1))
-    history = torch.load(tmp_path / "run" / "checkpoint-rank0.pt", weights_only=False)["history"]
+    history = torch.load(tmp_path / "run" / "checkpoint-rank0.pt", weights_only=True)["history"]
     losses = [h["loss"] for h in history if h.get("loss") is not None]
     assert sum(losses[-4:]) / 4 < 0.6 * sum(losses[:4]) / 4
     assert summary["steps"] == 18 and summary["classes"] == 6 and summary["images"] == 48
@@ -63,17 +63,17 @@ def test_sigkill_then_resume_gives_the_weights_of_an_uninterrupted_run(tiny_pack
     checkpoint = tmp_path / "killed" / "checkpoint-rank0.pt"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:  # kill once the step-4 checkpoint is on disk, mid-run
-        if checkpoint.is_file() and torch.load(checkpoint, weights_only=False)["step"] >= 4:
+        if checkpoint.is_file() and torch.load(checkpoint, weights_only=True)["step"] >= 4:
             break
         time.sleep(0.05)
     killed.send_signal(signal.SIGKILL)
     killed.wait(timeout=60)
-    step = torch.load(checkpoint, weights_only=False)["step"]
+    step = torch.load(checkpoint, weights_only=True)["step"]
     assert 4 <= step < 6, "the run was not interrupted mid-way"
     resumed = _run_cli(tmp_path / "killed.py", "--resume")
     assert resumed.wait(timeout=600) == 0, resumed.stdout.read().decode()[-2000:]
 
-    final = [torch.load(tmp_path / n / "checkpoint-rank0.pt", weights_only=False) for n in ("straight", "killed")]
+    final = [torch.load(tmp_path / n / "checkpoint-rank0.pt", weights_only=True) for n in ("straight", "killed")]
     assert final[0]["step"] == final[1]["step"] == 6
     for key, value in final[0]["model"].items():
         assert torch.equal(value, final[1]["model"][key]), key
@@ -143,7 +143,7 @@ def test_two_gloo_processes_train_one_model(tiny_pack, tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     mp.spawn(_ddp_worker, args=(2, port, str(tiny_pack), str(tmp_path / "ddp")), nprocs=2, join=True)
-    states = [torch.load(tmp_path / "ddp" / f"checkpoint-rank{r}.pt", weights_only=False) for r in range(2)]
+    states = [torch.load(tmp_path / "ddp" / f"checkpoint-rank{r}.pt", weights_only=True) for r in range(2)]
     assert states[0]["world"] == 2 and states[0]["step"] == 2
     from facelib.models import create_model
 
@@ -168,3 +168,52 @@ def test_pack_command_detects_aligns_and_writes_the_ms1m_layout(data_env, tmp_pa
     assert "5 images of 2 identities" in capsys.readouterr().out
     records = MS1MRecords(tmp_path / "pack")
     assert [label for _, label in records.samples()] == [0, 0, 0, 1, 1] and records.num_classes == 2
+
+
+class _Payload:
+    """Unpickling this runs a shell command that leaves a marker file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_malicious_checkpoint_is_refused_and_runs_nothing(tiny_pack, tmp_path):
+    from facelib.train.loop import CheckpointError
+
+    train(_config(tiny_pack, tmp_path / "run", total_steps=2))
+    marker = tmp_path / "pwned"
+    torch.save({"step": _Payload(marker)}, tmp_path / "run" / "checkpoint-rank0.pt")
+    (tmp_path / "run" / "checkpoint-rank0.previous.pt").unlink(missing_ok=True)
+    with pytest.raises(CheckpointError, match="checkpoint-rank0.pt"):
+        train(_config(tiny_pack, tmp_path / "run", total_steps=4), resume=True)
+    assert not marker.exists()
+
+
+def test_a_new_run_never_overwrites_an_earlier_one(tiny_pack, tmp_path):
+    train(_config(tiny_pack, tmp_path / "run", total_steps=2))
+    before = (tmp_path / "run" / "checkpoint-rank0.pt").read_bytes()
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(_config(tiny_pack, tmp_path / "run", total_steps=2))
+    assert (tmp_path / "run" / "checkpoint-rank0.pt").read_bytes() == before
+    train(_config(tiny_pack, tmp_path / "run", total_steps=2), overwrite=True)
+
+
+def test_a_damaged_latest_checkpoint_falls_back_to_the_previous_one(tiny_pack, tmp_path, caplog):
+    train(_config(tiny_pack, tmp_path / "run", total_steps=4, checkpoint_every=2))
+    latest = tmp_path / "run" / "checkpoint-rank0.pt"
+    assert torch.load(tmp_path / "run" / "checkpoint-rank0.previous.pt", weights_only=True)["step"] == 2
+    latest.write_bytes(latest.read_bytes()[:1000])
+    summary = train(_config(tiny_pack, tmp_path / "run", total_steps=6, checkpoint_every=2), resume=True)
+    assert summary["steps_this_run"] == 4  # resumed at step 2
+    assert "previous checkpoint" in caplog.text
+
+
+def test_resuming_under_a_shape_changing_config_is_refused(tiny_pack, tmp_path):
+    from facelib.train.loop import CheckpointError
+
+    train(_config(tiny_pack, tmp_path / "run", total_steps=2))
+    with pytest.raises(CheckpointError, match="embedding_size was 32, now 64"):
+        train(_config(tiny_pack, tmp_path / "run", total_steps=4, embedding_size=64), resume=True)

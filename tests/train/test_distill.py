@@ -1,0 +1,100 @@
+"""Distillation: teacher targets cached once, outliers dropped, the student pulled towards the teacher."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from facelib.train import distill
+from facelib.train.config import TrainConfig
+from facelib.train.data import FaceTrainingSet
+from facelib.train.loop import Trainer, train
+
+
+class _Teacher:
+    """A stand-in teacher: a fixed random projection of the mean colour, counted calls."""
+
+    key, calls = "fake-teacher", 0
+
+    def embed_faces(self, faces: np.ndarray) -> np.ndarray:
+        type(self).calls += 1
+        features = faces.reshape(len(faces), -1, 3).mean(1) / 255.0
+        projected = np.concatenate([features, features[:, ::-1] ** 2], 1) @ np.random.default_rng(0).normal(
+            size=(6, 16))
+        return projected / np.linalg.norm(projected, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def fake_teacher(monkeypatch, tmp_path):
+    monkeypatch.setenv("FACELIB_DATA_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(distill, "create_teacher", lambda name: _Teacher())
+    _Teacher.calls = 0
+    return _Teacher
+
+
+def test_teacher_targets_are_computed_once_and_cached(tiny_pack, fake_teacher):
+    data = FaceTrainingSet(tiny_pack)
+    first = distill.teacher_targets(data, progress=False)
+    calls = fake_teacher.calls
+    second = distill.teacher_targets(data, progress=False)
+    assert fake_teacher.calls == calls  # read from the cache
+    assert first.shape == (len(data), 2, 16) and np.array_equal(first, second)
+    assert np.allclose(np.linalg.norm(first, axis=2), 1.0, atol=1e-5)
+    # view 1 is the teacher's embedding of the mirror image
+    face = data[3][0].permute(1, 2, 0).numpy()
+    assert np.allclose(first[3, 1], _Teacher().embed_faces(face[None, :, ::-1])[0], atol=1e-6)
+
+
+def test_a_damaged_teacher_cache_is_recomputed(tiny_pack, fake_teacher):
+    data = FaceTrainingSet(tiny_pack)
+    distill.teacher_targets(data, progress=False)
+    cache = next((distill.data_dir() / "teachers").glob("*.npy"))
+    cache.write_bytes(b"not a numpy file")
+    targets = distill.teacher_targets(data, progress=False)
+    assert targets.shape == (len(data), 2, 16)
+
+
+def test_identity_outliers_are_the_images_far_from_their_identity():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 8))
+    targets = np.repeat(centres, 5, axis=0) + 0.05 * rng.normal(size=(15, 8))
+    targets[7] = -centres[1]  # an image of identity 1 that looks like nobody of it
+    targets /= np.linalg.norm(targets, axis=1, keepdims=True)
+    labels = np.repeat(np.arange(3), 5)
+    assert distill.identity_outliers(np.stack([targets, targets], 1), labels, 0.3).tolist() == [7]
+
+
+def test_distillation_loss_is_one_minus_cosine():
+    student = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    teacher = torch.tensor([[1.0, 1.0], [0.0, -1.0]])
+    expected = ((1 - 2 ** -0.5) + 2) / 2
+    assert distill.distillation_loss(student, teacher).item() == pytest.approx(expected)
+    assert distill.distillation_loss(teacher, teacher, similarity_weight=3.0).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def _config(pack, output, **changes) -> TrainConfig:
+    base = TrainConfig(data=str(pack), output=str(output), model="mobilefacenet", space="roi_tanh_polar",
+                       embedding_size=16, teacher="sface", margin_weight=0.0, optimizer="adamw", lr=3e-3,
+                       weight_decay=0.0, schedule="cosine", warmup_steps=2, batch_size=8, total_steps=30,
+                       checkpoint_every=10, verify_pairs=None, verify_every=10, num_workers=0, log_every=1,
+                       channels_last=False, holdout_identities=1, min_identity_cosine=-1.0,
+                       augment={"max_shift": 0.0, "max_scale": 0.0, "max_rotation": 0.0, "flip": True,
+                                "colour": 0.1, "grey": 0.1})
+    return base.replace(**changes)
+
+
+def test_distillation_pulls_the_student_towards_the_teacher(tiny_pack, fake_teacher, tmp_path):
+    trainer = Trainer(_config(tiny_pack, tmp_path / "run"))
+    assert trainer.report["holdout_identities"] == 1 and trainer.report["holdout_images"] == 8
+    assert trainer.report["training_images"] == 40  # the held-out identity is never trained on
+    before = trainer.holdout_cosine()
+    summary = trainer.run()
+    assert summary["holdout_teacher_cosine"] > before + 0.2, (before, summary["holdout_teacher_cosine"])
+    losses = [h["loss"] for h in trainer.history if h.get("loss") is not None]
+    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+
+
+def test_the_teacher_must_give_the_embedding_size(tiny_pack, fake_teacher, tmp_path):
+    with pytest.raises(ValueError, match="embedding_size=16"):
+        train(_config(tiny_pack, tmp_path / "run", embedding_size=32))
