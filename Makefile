@@ -16,7 +16,7 @@ endif
 .PHONY: setup notebooks test benchmark
 
 setup:
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[notebooks,dev,export,train]"
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[notebooks,dev,export,train,peers]"
 
 notebooks: setup
 	mkdir -p $(OUT)

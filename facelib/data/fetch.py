@@ -22,6 +22,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -212,7 +213,8 @@ def extract(archive: Path, dest_root: Path | None = None) -> Path:
     if done.is_dir():
         return done
     done.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=archive.name + ".", dir=done.parent))
+    sweep_stale_extractions(done.parent, archive.name)
+    tmp = Path(tempfile.mkdtemp(prefix=archive.name + _EXTRACTING, dir=done.parent))
     try:
         with tarfile.open(archive, "r:*") as tar:
             tar.extractall(tmp, filter="data")
@@ -223,7 +225,26 @@ def extract(archive: Path, dest_root: Path | None = None) -> Path:
         if done.is_dir():  # another process finished first
             return done
         raise DataError(f"cannot extract {archive}: {err}") from err
+    except BaseException:  # KeyboardInterrupt, MemoryError...: never leave a half-extracted folder behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return done
+
+
+_EXTRACTING = ".extracting-"
+STALE_SECONDS = 3600.0  # an extraction folder untouched this long belongs to a run that died
+
+
+def sweep_stale_extractions(folder: Path, archive_name: str, older_than: float = STALE_SECONDS) -> list[Path]:
+    """Remove the temporary extraction folders of ``archive_name`` in ``folder`` that runs which died left
+    behind (our own naming only, untouched for ``older_than`` seconds); returns what was removed."""
+    removed = []
+    for stale in Path(folder).glob(archive_name + _EXTRACTING + "*"):
+        if stale.is_dir() and time.time() - stale.stat().st_mtime > older_than:
+            shutil.rmtree(stale, ignore_errors=True)
+            removed.append(stale)
+            log.info("removed %s, left by an interrupted extraction", stale)
+    return removed
 
 
 def fetch(dataset: str, progress: bool = True) -> dict[str, Path]:

@@ -16,8 +16,11 @@ def load_image(path: str | Path) -> np.ndarray:
     Raises ``FileNotFoundError`` for a missing path and ``ValueError`` for a file OpenCV cannot decode.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, not an image file")
     if not path.is_file():
         raise FileNotFoundError(f"image not found: {path}")
+    _check_size(path)
     data = np.fromfile(path, dtype=np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if image is None:
@@ -29,6 +32,25 @@ def load_image(path: str | Path) -> np.ndarray:
     if image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+# Larger images are refused before decoding (a 100 MP RGB photo takes 300 MB decoded).
+MAX_PIXELS = 100_000_000
+
+
+def _check_size(path: Path) -> None:
+    """Refuse an image whose header declares more than :data:`MAX_PIXELS` pixels, without decoding it."""
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, with a message naming the file
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError):
+        return  # not a format Pillow reads: OpenCV decides below
+    if width * height > MAX_PIXELS:
+        raise ValueError(f"{path} is {width}x{height} px ({width * height / 1e6:.0f} MP), larger than the "
+                         f"{MAX_PIXELS / 1e6:.0f} MP facelib reads; downscale it first")
 
 
 def to_tensor(images: np.ndarray | Sequence[np.ndarray]) -> torch.Tensor:

@@ -252,12 +252,7 @@ class MS1MRecords:
         header, _ = unpack_image_record(self.reader.read(0))
         self.skipped: list[tuple[int, str]] = []
         if header.flag > 0:
-            first, end = (int(v) for v in header.label[:2])
-            self._samples = []
-            for label, key in enumerate(range(first, end)):
-                ident, _ = unpack_image_record(self.reader.read(key))
-                start, stop = (int(v) for v in ident.label[:2])
-                self._samples += [(image_key, label) for image_key in range(start, stop)]
+            self._samples = self._identity_layout(header)
         else:  # a plain image list: labels from each record's header
             self._samples = []
             for key in sorted(self.reader.keys()):
@@ -268,9 +263,56 @@ class MS1MRecords:
                     continue
                 label = header.label[0] if isinstance(header.label, tuple) else header.label
                 self._samples.append((key, int(label)))
-        if self.num_classes and max(label for _, label in self._samples) >= self.num_classes:
-            raise RecordError(f"{self.folder}/property says {self.num_classes} classes but labels reach "
-                              f"{max(label for _, label in self._samples)}")
+        if not self._samples:
+            raise RecordError(f"{self.folder}: the pack holds no images")
+        classes = max(label for _, label in self._samples) + 1
+        if self.num_classes and self.num_classes != classes:
+            raise RecordError(f"{self.folder}/property says {self.num_classes} classes but the labels name "
+                              f"{classes} (0 .. {classes - 1})")
+
+    def _where(self, key: int) -> str:
+        offset = self.reader.offsets.get(key)
+        return f"{self.reader.rec_path} record {key}" + (f" at byte {offset}" if offset is not None else "")
+
+    def _identity_layout(self, header: ImageHeader) -> list[tuple[int, int]]:
+        """``(image key, label)`` from the identity records, after checking that the header's range and the
+        identities' image ranges are disjoint, inside the image records and cover all of them."""
+        if len(header.label) < 2:
+            raise RecordError(f"{self._where(0)}: the header has labels {header.label}, not (first, end)")
+        first, end = (int(v) for v in header.label[:2])
+        keys = set(self.reader.offsets)
+        images = {k for k in keys if 0 < k < first}
+        if not 0 < first <= end:
+            raise RecordError(f"{self._where(0)}: identity range ({first}, {end}) is empty or inverted")
+        beyond = sorted(k for k in keys if k >= end)
+        if beyond:
+            raise RecordError(f"{self._where(0)}: its identity range ({first}, {end}) leaves out {len(beyond)} "
+                              f"records of the .idx (keys {beyond[0]} .. {beyond[-1]}): the header drops data")
+        if images != set(range(1, first)):
+            missing = sorted(set(range(1, first)) - images)
+            raise RecordError(f"{self.reader.idx_path}: image records 1 .. {first - 1} expected, {len(missing)} "
+                              f"missing (e.g. key {missing[0]})")
+        samples, covered = [], set()
+        for label, key in enumerate(range(first, end)):
+            if key not in keys:
+                raise RecordError(f"{self.reader.idx_path}: identity record {key} (label {label}) is missing")
+            ident, _ = unpack_image_record(self.reader.read(key))
+            if not isinstance(ident.label, tuple) or len(ident.label) < 2:
+                raise RecordError(f"{self._where(key)}: identity {label} has label {ident.label}, not (start, end)")
+            start, stop = (int(v) for v in ident.label[:2])
+            if not 1 <= start < stop <= first:
+                raise RecordError(f"{self._where(key)}: identity {label} spans images ({start}, {stop}), outside "
+                                  f"the image records 1 .. {first - 1}")
+            overlap = covered & set(range(start, stop))
+            if overlap:
+                raise RecordError(f"{self._where(key)}: identity {label}'s images ({start}, {stop}) overlap another "
+                                  f"identity's (e.g. key {min(overlap)})")
+            covered |= set(range(start, stop))
+            samples += [(image_key, label) for image_key in range(start, stop)]
+        if len(covered) != first - 1:
+            left = sorted(set(range(1, first)) - covered)
+            raise RecordError(f"{self.folder}: {len(left)} image records belong to no identity (e.g. key {left[0]})")
+        return samples
 
     def _property(self) -> tuple[int, int, int]:
         path = self.folder / "property"
@@ -293,7 +335,20 @@ class MS1MRecords:
     def samples(self) -> list[tuple[int, int]]:
         return list(self._samples)
 
-    def image(self, key: int) -> bytes:
-        """The encoded image of record ``key`` (the label comes from the identity ranges)."""
-        _, image = unpack_image_record(self.reader.read(key))
+    def image(self, key: int, label: int | None = None) -> bytes:
+        """The encoded image of record ``key``, after checking the record's own header: its id (when set) must
+        be ``key`` and its label, when ``label`` is given, that label (the identity ranges')."""
+        try:
+            header, image = unpack_image_record(self.reader.read(key))
+        except KeyError:
+            raise RecordError(f"{self.reader.idx_path} has no record {key}") from None
+        except RecordError as err:
+            raise RecordError(f"{self._where(key)}: {err}") from None
+        if header.id not in (0, key):
+            raise RecordError(f"{self._where(key)} says it is record {header.id}: the .idx points to another "
+                              "record's bytes")
+        own = header.label[0] if isinstance(header.label, tuple) else header.label
+        if label is not None and own != label:
+            raise RecordError(f"{self._where(key)} is labelled {own:g} in its own header, {label} by its identity "
+                              "range")
         return image

@@ -24,8 +24,18 @@ class UnsafePickleError(pickle.UnpicklingError):
     """The file asked for a Python object other than plain data."""
 
 
+def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
+    """What protocol-2 pickles written by Python 3 call to rebuild ``bytes`` (``_codecs.encode``), and nothing else."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise UnsafePickleError(f"refusing _codecs.encode({type(text).__name__}, {encoding!r}): only latin1 text "
+                                "that rebuilds bytes is allowed")
+    return text.encode("latin1")
+
+
 class _PlainDataUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
+        if (module, name) == ("_codecs", "encode"):  # the one safe global: bytes in protocol-2 pickles
+            return _latin1_bytes
         raise UnsafePickleError(f"refusing to load {module}.{name}: a verification .bin holds only lists of "
                                 "bytes and booleans")
 
@@ -72,7 +82,12 @@ def read_bin(path: str | Path) -> tuple[list[bytes], list[bool]]:
     images, issame = data
     if not all(isinstance(b, (bytes, bytearray)) for b in images):
         raise ValueError(f"{path}: images must be encoded bytes")
-    if not all(isinstance(s, (bool, int)) for s in issame) or len(images) != 2 * len(issame):
+    for k, label in enumerate(issame):
+        if not isinstance(label, (bool, int)):
+            raise ValueError(f"{path}: pair label {k} is a {type(label).__name__} ({label!r}); labels are booleans")
+        if label not in (0, 1):
+            raise ValueError(f"{path}: pair label {k} is {label}; labels are 0/False (different) or 1/True (same)")
+    if len(images) != 2 * len(issame):
         raise ValueError(f"{path}: {len(images)} images for {len(issame)} pair labels (need 2 per pair)")
     return [bytes(b) for b in images], [bool(s) for s in issame]
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import math
+import re
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,12 +60,55 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
 
+    def __post_init__(self) -> None:
+        """Check every field's type and range, naming the field: bad values fail here, before training."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            expected = _TYPES.get(f.type)
+            if expected is None:
+                continue
+            if isinstance(value, bool) and bool not in expected or not isinstance(value, expected):
+                raise ValueError(f"config field {f.name} must be {f.type}; got {value!r} ({type(value).__name__})")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"config field {f.name} must be a finite number; got {value!r}")
+        self.decay_steps = tuple(self.decay_steps)
+        if not all(isinstance(s, int) for s in self.decay_steps):
+            raise ValueError(f"config field decay_steps must be whole step numbers; got {self.decay_steps!r}")
+        for name, choices in _CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise ValueError(f"config field {name} must be one of {', '.join(map(repr, choices))}; got "
+                                 f"{getattr(self, name)!r}")
+        if not (self.device in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", self.device)):
+            raise ValueError(f"config field device must be auto, cpu, cuda or cuda:N; got {self.device!r}")
+        for name in ("total_steps", "batch_size", "checkpoint_every", "log_every", "embedding_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"config field {name} must be >= 1; got {getattr(self, name)!r}")
+        for name in ("warmup_steps", "num_workers", "verify_every", "weight_decay", "grad_clip", "holdout_identities",
+                     "margin_weight", "distill_weight", "similarity_weight"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"config field {name} must be >= 0; got {getattr(self, name)!r}")
+        if self.lr <= 0:
+            raise ValueError(f"config field lr must be > 0; got {self.lr!r}")
+        if not 0 < self.sample_rate <= 1:
+            raise ValueError(f"config field sample_rate must be in (0, 1]; got {self.sample_rate!r}")
+        if self.verify_pairs is not None and (self.verify_pairs < 20 or self.verify_pairs % 20):
+            raise ValueError(f"config field verify_pairs must be a multiple of 20 or None; got {self.verify_pairs!r}")
+        if self.margin_weight == 0 and not self.teacher:
+            raise ValueError("nothing to learn from: margin_weight is 0 and there is no teacher")
+
     def replace(self, **changes) -> TrainConfig:
         names = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(changes) - names)
         if unknown:
             raise ValueError(f"unknown config field(s) {', '.join(unknown)}; fields: {', '.join(sorted(names))}")
         return dataclasses.replace(self, **changes)
+
+
+_TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "dict": (dict,),
+          "int | None": (int, type(None)), "tuple[int, ...]": (tuple, list)}
+_CHOICES = {"loss": ("arcface", "cosface", "combined"), "schedule": ("poly", "step", "cosine"),
+            "optimizer": ("sgd", "adamw"), "amp": ("auto", "fp16", "bf16", "none"), "on_nonfinite": ("stop", "skip"),
+            "on_bad_image": ("raise", "skip"), "teacher": ("", "sface")}
 
 
 def _value(text: str):

@@ -62,10 +62,10 @@ class FaceTrainingSet(Dataset):
         key, label = self.items[index]
         try:
             if self.records is not None:
-                image = _decode(self.records.image(key), f"{self.path}/train.rec record {key}")
+                image = _decode(self.records.image(key, label), f"{self.path}/train.rec record {key}")
             else:
                 image = _decode(Path(key).read_bytes(), key)
-        except (RecordError, OSError) as err:
+        except (RecordError, OSError, KeyError) as err:
             if self.on_error == "raise":
                 raise RecordError(str(err)) from None
             log.warning("skipping a bad training image: %s", err)

@@ -59,7 +59,14 @@ def _setup_distributed(config: TrainConfig) -> tuple[int, int, torch.device]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
-    use_cuda = config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available())
+    use_cuda = config.device.startswith("cuda") or (config.device == "auto" and torch.cuda.is_available())
+    if use_cuda and not torch.cuda.is_available():
+        raise ValueError(f"device={config.device!r} but this machine has no CUDA device; use 'cpu' or 'auto'")
+    if ":" in config.device:
+        local = int(config.device.split(":")[1])
+        if local >= torch.cuda.device_count():
+            raise ValueError(f"device={config.device!r} but this machine has {torch.cuda.device_count()} CUDA "
+                             "device(s)")
     device = torch.device(f"cuda:{local}" if use_cuda else "cpu")
     if use_cuda:
         torch.cuda.set_device(device)
@@ -188,6 +195,9 @@ class Trainer:
             outliers = identity_outliers(self.targets.numpy(), labels, config.min_identity_cosine)
             keep[outliers] = False
             self.report["identity_outliers_dropped"] = int(len(outliers))
+        if config.margin_weight > 0 and not (labels[keep] >= 0).any():
+            raise ValueError(f"every training image of {config.data} is labelled -1 (no identity): the margin loss "
+                             "needs labels; fix the pack or train with a teacher and margin_weight=0")
         self.train_indices = np.flatnonzero(keep)
         self.holdout_indices = np.flatnonzero(np.isin(labels, held))
         self.report.update({"training_images": int(len(self.train_indices)),

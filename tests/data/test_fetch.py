@@ -139,3 +139,33 @@ def test_cli_fetch_reports_paths_and_errors(server, cache, monkeypatch, capsys):
     monkeypatch.setattr(fetch, "DATASETS", {**fetch.DATASETS, "lfw": ("lfw/people.txt",)})
     assert cli.main(["fetch", "lfw", "--quiet"]) == 2
     assert "HTTP 404" in capsys.readouterr().err
+
+
+def test_an_interrupted_extraction_leaves_nothing_and_stale_folders_are_swept(tmp_path, monkeypatch):
+    import tarfile
+    import time
+
+    archive = tmp_path / "tiny.tgz"
+    (tmp_path / "member.txt").write_text("x" * 1000)
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tmp_path / "member.txt", arcname="tiny/member.txt")
+    dest = tmp_path / "cache"
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fetch.extract(archive, dest)
+    assert not list(dest.iterdir())  # the temporary folder went with the interruption
+    monkeypatch.undo()
+    stale = dest / "tiny.tgz.extracting-dead"
+    stale.mkdir()
+    (stale / "junk").write_text("left by a run that was killed")
+    old = time.time() - 2 * fetch.STALE_SECONDS
+    os.utime(stale, (old, old))
+    fresh = dest / "tiny.tgz.extracting-running"
+    fresh.mkdir()  # another process extracting right now: kept
+    done = fetch.extract(archive, dest)
+    assert (done / "tiny" / "member.txt").is_file()
+    assert not stale.exists() and fresh.exists()

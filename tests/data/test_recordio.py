@@ -111,7 +111,7 @@ def test_corrupt_and_mismatched_files_name_the_record(tmp_path):
     with pytest.raises(RecordError, match="expected 'key<TAB>offset'"):
         RecordReader(tmp_path / "train.rec", broken / "train.idx")
     (tmp_path / "property").write_text("1,112,112\n")
-    with pytest.raises(RecordError, match="says 1 classes but labels reach 1"):
+    with pytest.raises(RecordError, match="says 1 classes but the labels name 2"):
         MS1MRecords(tmp_path)
 
 
@@ -137,3 +137,62 @@ def test_mxnet_reads_facelibs_file(tmp_path):
     )
     out = subprocess.run([python, "-c", script, TRICKY.decode("latin1")], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[:2] == ["[4.0, 6.0]", "1.0 True"]
+
+
+def _layout(tmp_path: Path, header: tuple[int, int], identities: list[tuple[int, int]], images: int,
+            labels: list[int] | None = None, classes: int | None = None) -> Path:
+    """An MS1M pack written record by record, so that its ranges can be wrong."""
+    folder = tmp_path / "pack"
+    folder.mkdir(parents=True)
+    labels = labels or [0] * images
+    with RecordWriter(folder / "train.rec", folder / "train.idx") as writer:
+        writer.write(0, pack_image_record(header, b""))
+        for key in range(1, images + 1):
+            writer.write(key, pack_image_record(float(labels[key - 1]), b"img", id=key))
+        for k, span in enumerate(identities):
+            writer.write(images + 1 + k, pack_image_record(span, b""))
+    if classes is not None:
+        (folder / "property").write_text(f"{classes},112,112\n")
+    return folder
+
+
+@pytest.mark.parametrize(("header", "identities", "reason"), [
+    ((5, 7), [(1, 3), (2, 5)], "overlap"),
+    ((5, 7), [(1, 3), (3, 9)], "outside the image records"),
+    ((5, 7), [(1, 2), (3, 5)], "belong to no identity"),
+    ((5, 6), [(1, 3), (3, 5)], "leaves out 1 records"),
+])
+def test_identity_ranges_that_would_give_wrong_labels_are_refused(tmp_path, header, identities, reason):
+    folder = _layout(tmp_path, header, identities, images=4, labels=[0, 0, 1, 1])
+    with pytest.raises(RecordError, match=reason):
+        MS1MRecords(folder)
+
+
+def test_a_property_file_with_more_classes_than_labels_is_refused(tmp_path):
+    folder = _layout(tmp_path, (5, 7), [(1, 3), (3, 5)], images=4, labels=[0, 0, 1, 1], classes=5)
+    with pytest.raises(RecordError, match="says 5 classes but the labels name 2"):
+        MS1MRecords(folder)
+
+
+def test_swapped_idx_offsets_are_caught_when_the_record_is_read(tmp_path):
+    folder = _layout(tmp_path, (5, 7), [(1, 3), (3, 5)], images=4, labels=[0, 0, 1, 1])
+    lines = (folder / "train.idx").read_text().splitlines()
+    offsets = {int(k): v for k, v in (line.split("\t") for line in lines)}
+    offsets[1], offsets[3] = offsets[3], offsets[1]  # key 1 now serves record 3 (another identity)
+    offsets_text = "".join(f"{k}\t{v}\n" for k, v in sorted(offsets.items()))
+    (folder / "train.idx").write_text(offsets_text)
+    records = MS1MRecords(folder)
+    with pytest.raises(RecordError, match=r"record 1 at byte \d+ says it is record 3"):
+        records.image(1, 0)
+    with pytest.raises(RecordError, match="labelled 1 in its own header, 0 by its identity range"):
+        MS1MRecords(_layout(tmp_path / "b", (5, 7), [(1, 3), (3, 5)], images=4, labels=[1, 0, 1, 1])).image(1, 0)
+
+
+def test_a_missing_idx_key_is_a_record_error_or_a_counted_skip(tmp_path):
+    from facelib.train.data import FaceTrainingSet
+
+    folder = write_ms1m(tmp_path / "pack", [[_jpeg(10), _jpeg(20)], [_jpeg(30)]])
+    lines = [line for line in (folder / "train.idx").read_text().splitlines() if not line.startswith("2\t")]
+    (folder / "train.idx").write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecordError, match="image records 1 .. 3 expected, 1 missing"):
+        FaceTrainingSet(folder)

@@ -63,3 +63,26 @@ def test_malformed_files_are_reported(tmp_path):
         read_bin(tmp_path / "missing.bin")
     with pytest.raises(ValueError, match="2 images per pair"):
         write_bin(tmp_path / "x.bin", _faces(3), [True, False])
+
+
+def test_protocol_2_files_written_by_python_3_are_read(tmp_path):
+    path = tmp_path / "p2.bin"
+    path.write_bytes(pickle.dumps(([b"\x89PNG\xff", b"\x00\x01"], [True]), protocol=2))
+    assert b"_codecs" in path.read_bytes()  # protocol 2 rebuilds bytes through _codecs.encode
+    assert read_bin(path) == ([b"\x89PNG\xff", b"\x00\x01"], [True])
+
+
+def test_codecs_encode_is_allowed_only_for_latin1_text(tmp_path):
+    path = tmp_path / "evil.bin"
+    # _codecs.encode(b"x", "zlib"): the allowed global with arguments other than latin1 text
+    path.write_bytes(b"\x80\x02c_codecs\nencode\nq\x00C\x01xq\x01X\x04\x00\x00\x00zlibq\x02\x86q\x03Rq\x04.")
+    with pytest.raises(UnsafePickleError, match="only latin1"):
+        read_bin(path)
+
+
+@pytest.mark.parametrize(("labels", "reason"), [([7], "pair label 0 is 7"), (["yes"], "is a str")])
+def test_labels_other_than_booleans_are_refused_with_the_reason(tmp_path, labels, reason):
+    path = tmp_path / "bad.bin"
+    path.write_bytes(pickle.dumps(([b"a", b"b"], labels), protocol=4))
+    with pytest.raises(ValueError, match=reason):
+        read_bin(path)

@@ -1,0 +1,59 @@
+"""Every shipped model: loads through the registry (sha256 checked), reads on a fixed LFW subset what its
+model card records, and was trained on identities disjoint from LFW's people."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from facelib.weights import registry, verify_entry, weights_dir
+
+ENTRIES = registry()
+POOL_LIST = weights_dir() / "training_pool_identities.txt"
+
+
+def test_the_registry_names_a_default_model_when_it_has_any():
+    defaults = [e for e in ENTRIES if e.default]
+    assert len(defaults) == (1 if ENTRIES else 0)
+    if ENTRIES:
+        assert defaults[0].accuracy == max(e.accuracy for e in ENTRIES)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])
+def test_shipped_weights_are_intact_small_and_carded(entry):
+    verify_entry(entry)
+    assert entry.path.stat().st_size < 5 * 2**20
+    card = (weights_dir() / entry.card).read_text()
+    assert entry.sha256 in card and POOL_LIST.name in card
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])
+def test_shipped_model_reads_its_cards_lfw_subset_accuracy(data_env, entry):
+    from facelib.benchmark import facelib_embedder, load_benchmark, prepare, run
+    from facelib.detect import BENCHMARK_DETECTOR
+
+    bench = load_benchmark("lfw", 600, progress=False)
+    pack, path = prepare(bench, BENCHMARK_DETECTOR, progress=False)
+    result, _ = run(bench, pack, path, facelib_embedder(entry.model, entry.space, entry.key))
+    assert abs(100 * result.accuracy - entry.subset_accuracy) <= 1.5, (result.accuracy, entry.subset_accuracy)
+
+
+def test_training_identities_are_disjoint_from_lfw_people(data_env):
+    from facelib.data.lfw import lfw_people
+
+    if not ENTRIES:
+        pytest.skip("no shipped models yet")
+    lines = POOL_LIST.read_text().splitlines()
+    names = {" ".join(line.split(" ")[1:]).lower() for line in lines if line.startswith("cfp/")}
+    lfw = {name.replace("_", " ").lower() for name in lfw_people(progress=False)}
+    assert len(lines) > 600 and len(names) > 300
+    assert not names & lfw
+    assert "lebron james" in lfw and "lebron james" not in names  # a case variant is still excluded
+    assert {line.split("/")[0] for line in lines} <= {"celeba299", "cfp", "orl"}
+
+
+def test_the_registry_file_is_valid_json_with_every_field():
+    data = json.loads((weights_dir() / "registry.json").read_text())
+    for entry in data["weights"]:
+        assert {"file", "model", "space", "sha256", "threshold", "card", "subset_accuracy"} <= set(entry)
