@@ -21,9 +21,10 @@ log = logging.getLogger(__name__)
 # verify`), where the subject is usually the biggest face.
 FACE_CHOICES = ("centre", "largest")
 
-# Detectors look at a copy whose longer side is at most this many pixels: on larger photos they find
+# Detectors look at a copy whose longer side is at most this many pixels (faces that fill a larger photo
+# come out too tight or not at all): on larger photos they find
 # eyes and noses as faces (2000-3000 px), nothing (4000 px) or run out of memory (10000 px).
-MAX_DETECT_SIDE = 1280
+MAX_DETECT_SIDE = 640
 
 
 class NoFaceError(LookupError):

@@ -77,17 +77,17 @@ class FaceEmbedder:
     def __init__(self, model: str | None = None, space: str | None = None, weights: str | Path | None = None,
                  device: str | torch.device = "cpu", flip: bool = True, detector: str | FaceDetector = DEFAULT_DETECTOR,
                  batch_size: int = 64, face_choice: str = "largest") -> None:
-        if model is None and space is None and weights is None:
-            default = find_weights()
-            model, space, weights = ((default.model, default.space, default.key) if default is not None
-                                     else (FALLBACK_MODEL, "cartesian", None))
-        elif weights is not None and model is None:
+        if weights is not None and (model is None or space is None):
             named = find_weights(name=str(weights))
             if named is None:
-                raise ValueError(f"give the model (and space) that {weights} was trained as")
+                raise ValueError(f"give the model and space that {weights} was trained as (--model, --space)")
             model, space = named.model, named.space
-        if model is None or space is None:
-            raise ValueError("name both the model and its space (or neither, for the default model)")
+        elif model is None or space is None:  # the best registered match (the default model if neither is given)
+            found = find_weights(model, space)
+            if found is not None:
+                model, space, weights = found.model, found.space, found.key
+            else:
+                model, space = model or FALLBACK_MODEL, space or "cartesian"
         if face_choice not in FACE_CHOICES:
             raise ValueError(f"unknown face choice {face_choice!r}; choose one of {', '.join(FACE_CHOICES)}")
         self.face_choice = face_choice

@@ -64,14 +64,12 @@ def registry() -> list[WeightsEntry]:
 
 
 def find_weights(model: str | None = None, space: str | None = None, name: str | None = None) -> WeightsEntry | None:
-    """The registered weights called ``name``, or trained for ``model`` in ``space`` (the one marked default
-    first, then the first listed), or with no arguments the default model; None when there is none."""
+    """The registered weights called ``name``, or else those trained for ``model`` in ``space`` (either may be
+    None: any), the one marked default first, then the first listed; None when there is none."""
     entries = registry()
     if name is not None:
         return next((e for e in entries if e.key == name), None)
-    if model is None and space is None:
-        return next((e for e in entries if e.default), entries[0] if entries else None)
-    matches = [e for e in entries if e.model == model and (space is None or e.space == space)]
+    matches = [e for e in entries if (model is None or e.model == model) and (space is None or e.space == space)]
     return next((e for e in matches if e.default), matches[0] if matches else None)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -80,3 +81,44 @@ def test_ibug_retinaface_adapter_says_how_to_get_it_when_absent():
             IbugRetinaFaceDetector()
     else:
         pytest.skip("ibug.face_detection is installed here")
+
+
+@pytest.mark.parametrize("detector_name", ["yunet", "mtcnn"])
+def test_large_photos_are_detected_on_a_downscaled_copy(lfw_photo, detector_name):
+    from facelib.align import detect_and_align
+    from facelib.detect import MAX_DETECT_SIDE, detect_faces
+
+    photo, _ = lfw_photo
+    detector = create_detector(detector_name)
+    at_limit = cv2.resize(photo, (MAX_DETECT_SIDE, MAX_DETECT_SIDE), interpolation=cv2.INTER_CUBIC)
+    reference = detect_faces(detector, at_limit)
+    assert len(reference) == 1
+    for side in (2000, 4500):
+        big = cv2.resize(photo, (side, side), interpolation=cv2.INTER_CUBIC)
+        found = detect_faces(detector, big)
+        assert len(found) == 1, side  # not eyes and noses as faces, and not nothing
+        scale = side / MAX_DETECT_SIDE  # boxes and landmarks come back in the large photo's pixels
+        assert np.abs(found.boxes[0] / scale - reference.boxes[0]).max() < 3, side
+        assert np.abs((found.landmarks[0] + 0.5) / scale - 0.5 - reference.landmarks[0]).max() < 3, side
+    aligned = detect_and_align(big, detector).face.astype(int)
+    assert np.abs(aligned - detect_and_align(photo, detector).face.astype(int)).mean() < 20  # the same face
+
+
+def test_images_too_large_to_decode_are_refused_by_name(tmp_path):
+    import struct
+    import zlib
+
+    from facelib.data.images import load_image
+
+    path = tmp_path / "huge.png"
+    cv2.imwrite(str(path), np.zeros((4, 4, 3), np.uint8))
+    data = bytearray(path.read_bytes())
+    ihdr = data[12:29]  # chunk type + 13 bytes of IHDR data
+    ihdr[4:12] = struct.pack(">II", 30000, 30000)
+    data[12:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(ihdr)))
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"huge.png is 30000x30000 px \(900 MP\)"):
+        load_image(path)
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        load_image(tmp_path)
