@@ -32,12 +32,32 @@ def test_prepare_aligns_every_image_once_and_reports(lfw_subset, monkeypatch):
     assert pack.keys == bench.keys() and pack.faces.shape == (len(bench.keys()), 112, 112, 3)
     report = json.loads(path.with_suffix(".json").read_text())
     assert report["images"] == len(pack.keys) == report["detected"] + report["fallback"]
-    assert report["detector"] == "yunet" and report["detected"] >= 0.98 * report["images"]
+    assert report["detector"] == "mtcnn" and report["detected"] >= 0.98 * report["images"]
+    assert report["face_choice"] == "centre" and report["format"] == 2
     assert set(pack.status) <= {"detected", "fallback"}
     # A second prepare reads the cache: no detector is even built.
     monkeypatch.setattr("facelib.detect.create_detector", lambda *a, **k: pytest.fail("re-detected"))
     again, _ = B.prepare(bench, progress=False)
-    assert again.keys == pack.keys and np.abs(again.faces.astype(int) - pack.faces.astype(int)).mean() < 2  # JPEG
+    assert again.keys == pack.keys and np.array_equal(again.faces, pack.faces)  # lossless: the same faces
+
+
+def test_a_damaged_or_old_pack_is_rebuilt_and_a_damaged_cache_recomputed(data_env, tmp_path, monkeypatch, caplog):
+    from facelib.data.pack import PackError
+
+    monkeypatch.setenv("FACELIB_DATA_DIR", str(tmp_path))
+    bench = B.load_benchmark("lfw", pairs=20, progress=False)
+    pack, path = B.prepare(bench, progress=False)
+    path.write_bytes(path.read_bytes()[:5000])  # truncated by a crash or a full disk
+    with pytest.raises(PackError, match=str(path)):
+        load_pack(path)
+    rebuilt, _ = B.prepare(bench, progress=False)
+    assert np.array_equal(rebuilt.faces, pack.faces) and "rebuilding the aligned pack" in caplog.text
+    embedder = B.SFaceEmbedder(flip=False)
+    first = B.embeddings_for(rebuilt, path, embedder)
+    cache = next((tmp_path / "embeddings").rglob("*.npy"))
+    cache.write_bytes(b"\x93NUMPY garbage")
+    assert np.array_equal(B.embeddings_for(rebuilt, path, embedder), first)
+    assert "recomputing the damaged embedding cache" in caplog.text
 
 
 def test_fallback_is_counted_and_never_silent(data_env, tmp_path):
@@ -64,7 +84,7 @@ def test_fallback_is_counted_and_never_silent(data_env, tmp_path):
 
 def test_facelib_and_peer_models_run_through_the_same_pipeline(lfw_subset):
     bench, pack, path = lfw_subset
-    random_init, _ = B.run(bench, pack, path, B.facelib_embedder("mobilefacenet", "roi_tanh_polar"))
+    random_init, _ = B.run(bench, pack, path, B.facelib_embedder("iresnet18", "roi_tanh_polar", flip=False))
     assert random_init.pairs == 100 and 0.4 < random_init.accuracy < 0.9
     sface, distances = B.run(bench, pack, path, B.SFaceEmbedder())
     # A trained peer model separates LFW pairs almost perfectly even on this small subset.
@@ -85,13 +105,39 @@ def test_embeddings_are_cached_by_weights_space_and_rotation(lfw_subset, monkeyp
 
 
 def test_cli_evaluate_writes_table_curves_and_json(lfw_subset, tmp_path, capsys):
-    code = cli.main(["evaluate", "--benchmark", "lfw", "--pairs", "100", "--model", "mobilefacenet", "--space",
-                     "roi_tanh_polar", "--rotations", "0", "45", "--output", str(tmp_path)])
+    code = cli.main(["evaluate", "--benchmark", "lfw", "--pairs", "100", "--model", "iresnet18", "--space",
+                     "roi_tanh_polar", "--rotations", "0", "45", "--no-flip", "--output", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0 and "accuracy" in out and "VAL@FAR=0.001" in out and "random initialisation" in out
-    stem = "lfw-mobilefacenet-roi_tanh_polar-random-seed0-flip"
+    stem = "lfw-iresnet18-roi_tanh_polar-random-seed0-noflip"
     for suffix in ("-roc.png", "-distances.png", "-rotation.png", ".json"):
         assert (tmp_path / f"{stem}{suffix}").is_file(), suffix
     data = json.loads((tmp_path / f"{stem}.json").read_text())
     assert [r["rotation_degrees"] for r in data["results"]] == [0.0, 45.0]
     assert len(data["results"][0]["fold_thresholds_cosine"]) == 10
+
+
+# LFW photos with a bystander bigger than the subject (MTCNN): (person, photo, another photo of the person).
+BYSTANDER_PHOTOS = [("Antonio_Banderas", 1, 2), ("Boris_Yeltsin", 2, 1), ("Condoleezza_Rice", 4, 1),
+                    ("Colin_Farrell", 3, 1), ("Charles_Moose", 10, 1)]
+
+
+def test_benchmark_packs_align_the_subject_not_the_largest_bystander(data_env):
+    from facelib.data.lfw import lfw_root
+    from facelib.data.pack import build_pack
+    from facelib.detect import BENCHMARK_DETECTOR, create_detector
+    from facelib.peers import SFaceEmbedder
+
+    keys = [f"{name}/{name}_{n:04d}.jpg" for name, number, other in BYSTANDER_PHOTOS for n in (number, other)]
+    detector, root = create_detector(BENCHMARK_DETECTOR), lfw_root(progress=False)
+    centre = build_pack(keys, root, detector, B.Benchmark("lfw", [], root, "lfw").fallback_box, progress=False)
+    largest = build_pack(keys, root, detector, B.Benchmark("lfw", [], root, "lfw").fallback_box, progress=False,
+                         choice="largest")
+    assert centre.report["choice_differs_from_largest"] == len(BYSTANDER_PHOTOS)
+    assert centre.report["several_faces"] >= len(BYSTANDER_PHOTOS)
+    teacher = SFaceEmbedder(flip=False)
+    subject, bystander = teacher.embed_faces(centre.faces), teacher.embed_faces(largest.faces)
+    for k, (name, _, _) in enumerate(BYSTANDER_PHOTOS):
+        same_person = float(subject[2 * k] @ subject[2 * k + 1])
+        wrong_face = float(bystander[2 * k] @ subject[2 * k + 1])
+        assert same_person > 0.45 and wrong_face < 0.2, (name, same_person, wrong_face)
