@@ -46,7 +46,13 @@ def create_model(name: str, embedding_size: int = 512, **kwargs) -> nn.Module:
     """Build a backbone by name (see :data:`MODELS`); extra keyword arguments go to its constructor.
 
     Every model maps ``(B, 3, 112, 112)`` images in ``[-1, 1]`` to ``(B, embedding_size)`` embeddings;
-    ``rtnet50`` also takes the ``(B, 4)`` RoIs its tanh-polar input was warped with.
+    ``rtnet50`` also takes the ``(B, 4)`` RoIs its tanh-polar input was warped with (see :func:`input_spec`).
+
+    Example:
+        >>> import torch
+        >>> model = create_model("mobilefacenet", embedding_size=128).eval()
+        >>> model(torch.zeros(2, 3, 112, 112)).shape
+        torch.Size([2, 128])
     """
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(list_models())}")

@@ -444,6 +444,12 @@ def warp(images: torch.Tensor, rois: torch.Tensor, output_size: Size, space: str
 
     Returns:
         ``(B, C, H_out, W_out)`` warped images, same dtype as ``images``.
+
+    Example:
+        >>> images = torch.rand(2, 3, 250, 250)
+        >>> rois = torch.tensor([[78.0, 78.0, 172.0, 188.0]]).repeat(2, 1)
+        >>> warp(images, rois, 112, "roi_tanh_polar").shape
+        torch.Size([2, 3, 112, 112])
     """
     _check_images(images, "images")
     check_space(space)
@@ -467,6 +473,12 @@ def restore(warped: torch.Tensor, rois: torch.Tensor, image_size: Size, space: s
     Returns:
         ``(B, C, H, W)`` images. Pixels far from the RoI come back blurred (the space samples them
         sparsely); the RoI itself comes back at close to full resolution.
+
+    Example:
+        >>> rois = torch.tensor([[78.0, 78.0, 172.0, 188.0]])
+        >>> polar = warp(torch.rand(1, 3, 250, 250), rois, 112, "roi_tanh_polar")
+        >>> restore(polar, rois, (250, 250), "roi_tanh_polar").shape
+        torch.Size([1, 3, 250, 250])
     """
     _check_images(warped, "warped")
     check_space(space)
@@ -556,6 +568,13 @@ def points_to_space(points: torch.Tensor, rois: torch.Tensor, warped_size: Size,
     Returns:
         ``(B, N, 2)`` ``(x, y)`` pixel coordinates in the warped image. For ``roi_tanh_polar`` the
         row is in ``[0, H_out)`` (the angle wraps).
+
+    Example:
+        >>> rois = torch.tensor([[78.0, 78.0, 172.0, 188.0]])
+        >>> points_to_space(torch.tensor([[[125.0, 133.0]]]), rois, 112, "roi_tanh_polar")  # the RoI centre
+        tensor([[[0., 0.]]])
+        >>> points_to_space(torch.tensor([[[172.0, 133.0]]]), rois, 112, "cartesian")  # its right edge
+        tensor([[[111.5000,  55.5000]]])
     """
     check_space(space)
     _check_rois(rois)
