@@ -140,8 +140,8 @@ def _lfw(name, number):
 
 
 def test_verify_runs_end_to_end_and_says_the_model_is_untrained(data_env, capsys):
-    code = cli.main(["verify", _lfw("Aaron_Eckhart", 1), _lfw("George_W_Bush", 1), "--model", "mobilefacenet",
-                     "--space", "roi_tanh_polar", "--threshold-cosine", "0.3"])
+    code = cli.main(["verify", _lfw("Aaron_Eckhart", 1), _lfw("George_W_Bush", 1), "--model", "iresnet18",
+                     "--space", "roi_tanh", "--threshold-cosine", "0.3"])
     out = capsys.readouterr().out
     assert code == 0
     assert "random initialisation" in out and "meaningless" in out
@@ -179,3 +179,17 @@ def test_verify_accepts_grayscale_rgba_and_several_faces(data_env, tmp_path, cap
     assert cli.main(["verify", str(group), str(gray), "--model", "mobilefacenet", "--no-align"]) == 0
     out = capsys.readouterr().out
     assert "2 faces, using the largest (#" in out and "box crop" in out
+
+
+def test_verify_uses_the_best_shipped_model_and_its_calibrated_threshold(data_env, capsys):
+    from facelib.weights import find_weights
+
+    default = find_weights()
+    if default is None:
+        pytest.skip("no shipped model yet")
+    assert cli.main(["verify", _lfw("George_W_Bush", 1), _lfw("George_W_Bush", 2)]) == 0
+    out = capsys.readouterr().out
+    assert f"model: {default.model} in {default.space} space, weights: {default.path}" in out
+    assert f"threshold: {default.threshold:.4f}" in out and "decision: same person" in out
+    assert cli.main(["verify", _lfw("George_W_Bush", 1), _lfw("Serena_Williams", 1)]) == 0
+    assert "decision: different persons" in capsys.readouterr().out

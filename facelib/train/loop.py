@@ -442,20 +442,18 @@ class Trainer:
             self.model.train()
 
     def _record_holdout(self, writer) -> float | None:
-        cosine = self.holdout_cosine()
-        if cosine is not None:
-            self.history.append({"step": self.step, "loss": None, "holdout_teacher_cosine": cosine})
-            if writer is not None:
-                writer.add_scalar("verify/holdout_teacher_cosine", cosine, self.step)
-        return cosine
+        return self._record(writer, "holdout_teacher_cosine", self.holdout_cosine())
 
     def _record_verification(self, writer) -> float | None:
-        accuracy = self.verify()
-        if accuracy is not None:
-            self.history.append({"step": self.step, "loss": None, "lfw_accuracy": accuracy})
+        return self._record(writer, "lfw_accuracy", self.verify())
+
+    def _record(self, writer, name: str, value: float | None) -> float | None:
+        """Keep a check's value in the history and TensorBoard (``verify/<name>``); None: not measured here."""
+        if value is not None:
+            self.history.append({"step": self.step, "loss": None, name: value})
             if writer is not None:
-                writer.add_scalar("verify/lfw_accuracy", accuracy, self.step)
-        return accuracy
+                writer.add_scalar(f"verify/{name}", value, self.step)
+        return value
 
     def _tensorboard(self):
         if self.rank != 0:

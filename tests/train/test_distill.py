@@ -92,7 +92,7 @@ def test_distillation_pulls_the_student_towards_the_teacher(tiny_pack, fake_teac
     summary = trainer.run()
     assert summary["holdout_teacher_cosine"] > before + 0.2, (before, summary["holdout_teacher_cosine"])
     losses = [h["loss"] for h in trainer.history if h.get("loss") is not None]
-    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
 
 
 def test_the_teacher_must_give_the_embedding_size(tiny_pack, fake_teacher, tmp_path):

@@ -34,7 +34,7 @@ def test_the_cartesian_roi_makes_the_cartesian_warp_the_identity():
     faces = torch.rand(2, 3, 112, 112)
     rois = torch.tensor([CARTESIAN_ROI]).expand(2, 4)
     torch.testing.assert_close(warp(faces, rois, 112, "cartesian", keep_aspect_ratio=True), faces, rtol=0,
-                               atol=1e-5)
+                               atol=5e-5)  # float32 bilinear weights at whole pixels
 
 
 def test_the_cartesian_space_is_augmented_like_the_others():
