@@ -127,18 +127,19 @@ class FacelibEmbedder:
             digest = hashlib.sha256(Path(embedder.weights).read_bytes()).hexdigest()[:16]
         else:
             digest = "random-seed0"
-        self.key = f"{embedder.model_name}-{embedder.space}-{digest}-{'flip' if embedder.flip else 'noflip'}"
+        precision = "" if embedder.precision == "fp32" else f"-{embedder.precision}"
+        self.key = f"{embedder.model_name}-{embedder.space}-{digest}-{'flip' if embedder.flip else 'noflip'}{precision}"
 
     def embed_faces(self, faces: np.ndarray) -> np.ndarray:
         return self.embedder.embed(faces).numpy()
 
 
-def facelib_embedder(model: str, space: str, weights: str | Path | None = None, flip: bool = True,
-                     device: str = "cpu") -> FacelibEmbedder:
+def facelib_embedder(model: str | None, space: str | None, weights: str | Path | None = None, flip: bool = True,
+                     device: str = "cpu", precision: str = "fp32") -> FacelibEmbedder:
     """A facelib model; without trained weights the random initialisation is seeded (seed 0), so that
-    its embeddings, and their cache, are reproducible."""
+    its embeddings, and their cache, are reproducible. ``precision``: see :class:`FaceEmbedder`."""
     torch.manual_seed(0)
-    return FacelibEmbedder(FaceEmbedder(model, space, weights, device, flip=flip))
+    return FacelibEmbedder(FaceEmbedder(model, space, weights, device, flip=flip, precision=precision))
 
 
 def rotate_faces(faces: np.ndarray, degrees: float) -> np.ndarray:

@@ -72,6 +72,8 @@ class FaceEmbedder:
         batch_size: faces per forward pass.
         face_choice: which face of a photo with several :meth:`embed_photo` uses: ``"largest"`` (default,
             for arbitrary photos) or ``"centre"`` (photos made around their subject, as benchmark data).
+        precision: ``"fp32"``, ``"bf16"`` (autocast, channels-last) or ``"auto"`` (bf16 on CPUs with native
+            bf16 units, where it is ~4x faster; fp32 elsewhere). Embeddings differ by ~1e-3 in cosine.
 
     Example:
         >>> import numpy as np
@@ -82,7 +84,8 @@ class FaceEmbedder:
 
     def __init__(self, model: str | None = None, space: str | None = None, weights: str | Path | None = None,
                  device: str | torch.device = "cpu", flip: bool = True, detector: str | FaceDetector = DEFAULT_DETECTOR,
-                 batch_size: int = 64, face_choice: str = "largest") -> None:
+                 batch_size: int = 64, face_choice: str = "largest", precision: str = "fp32") -> None:
+        self.precision = resolve_precision(precision, torch.device(device))
         if weights is not None and (model is None or space is None):
             named = find_weights(name=str(weights))
             if named is None:
@@ -132,7 +135,7 @@ class FaceEmbedder:
         embedder.device, embedder.net, embedder.entry = torch.device(device), net, None
         embedder.spec = input_spec(model)
         embedder.weights, embedder.trained, embedder._detector = None, True, DEFAULT_DETECTOR
-        embedder.face_choice = "largest"
+        embedder.face_choice, embedder.precision = "largest", "fp32"
         return embedder
 
     @property
@@ -182,7 +185,11 @@ class FaceEmbedder:
     def _forward(self, faces: torch.Tensor) -> torch.Tensor:
         views = torch.cat((faces, faces.flip(-1))) if self.flip else faces
         x, rois = model_input(views, self.spec, self.space)
-        embeddings = self.net(x, rois) if rois is not None else self.net(x)
+        bf16 = self.precision == "bf16"
+        if bf16:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16):
+            embeddings = self.net(x, rois) if rois is not None else self.net(x)
         embeddings = embeddings.float()
         if self.flip:
             embeddings = embeddings[: len(faces)] + embeddings[len(faces):]
@@ -202,6 +209,24 @@ class FaceEmbedder:
             raise NoFaceError(f"{photo}: {err}" if isinstance(photo, (str, Path)) else str(err)) from None
         embedding = self.embed(found.face)[0].numpy()
         return PhotoEmbedding(embedding, found.box, found.landmarks, found.faces, found.index, found.face)
+
+
+def cpu_has_fast_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AMX or AVX512-BF16 in ``/proc/cpuinfo``)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``fp32`` or ``bf16`` for ``precision`` (``fp32``, ``bf16`` or ``auto``) on ``device``."""
+    if precision not in ("fp32", "bf16", "auto"):
+        raise ValueError(f"precision must be fp32, bf16 or auto; got {precision!r}")
+    if precision != "auto":
+        return precision
+    return "bf16" if device.type == "cpu" and cpu_has_fast_bf16() else "fp32"
 
 
 def squared_distance(a: np.ndarray | torch.Tensor, b: np.ndarray | torch.Tensor) -> float:

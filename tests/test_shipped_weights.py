@@ -35,7 +35,8 @@ def test_shipped_model_reads_its_cards_lfw_subset_accuracy(data_env, entry):
 
     bench = load_benchmark("lfw", 600, progress=False)
     pack, path = prepare(bench, BENCHMARK_DETECTOR, progress=False)
-    result, _ = run(bench, pack, path, facelib_embedder(entry.model, entry.space, entry.key))
+    result, _ = run(bench, pack, path, facelib_embedder(entry.model, entry.space, entry.key,
+                                                                   precision="auto"))
     assert abs(100 * result.accuracy - entry.subset_accuracy) <= 1.5, (result.accuracy, entry.subset_accuracy)
 
 
