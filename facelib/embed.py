@@ -113,7 +113,7 @@ class FaceEmbedder:
             weights = self.entry.path if self.entry is not None else None
         embedding_size = self.entry.embedding_size if self.entry is not None else 512
         if weights is not None and self.entry is None:
-            embedding_size = embedding_size_of(read_state_dict(weights)[0])
+            embedding_size = embedding_size_of(read_state_dict(weights)[0], model)
         self.net = create_model(model, embedding_size)
         if self.entry is not None:
             verify_entry(self.entry)

@@ -86,9 +86,17 @@ def verify_entry(entry: WeightsEntry) -> Path:
     return entry.path
 
 
-def embedding_size_of(state: dict[str, torch.Tensor]) -> int:
-    """The embedding size of a backbone's state dict (its final feature normalisation's length)."""
-    return next((tuple(v.shape)[0] for k, v in state.items() if k.endswith("features.running_mean")), 512)
+def embedding_size_of(state: dict[str, torch.Tensor], architecture: str | None = None) -> int:
+    """The embedding size of a backbone's state dict: the length of the architecture's last normalisation
+    (``features`` for the iResNets and RTNet; the last layer's for MobileFaceNet); 512 when unknown."""
+    key = "features.running_mean"
+    if architecture is not None and key not in state:
+        from .models import create_model
+
+        with torch.device("meta"):
+            names = [k for k in create_model(architecture).state_dict() if k.endswith("running_mean")]
+        key = names[-1] if names else key
+    return int(state[key].shape[0]) if key in state else 512
 
 
 def read_state_dict(path: str | Path) -> tuple[dict[str, torch.Tensor], str | None]:
@@ -122,10 +130,9 @@ def recognise(state: dict[str, torch.Tensor]) -> str | None:
     from .models import MODELS
 
     signature = _signature(state)
-    embedding_size = embedding_size_of(state)
     for name, constructor in MODELS.items():
         with torch.device("meta"):
-            candidate = constructor(embedding_size=embedding_size)
+            candidate = constructor(embedding_size=embedding_size_of(state, name))
         if _signature(candidate.state_dict()) == signature:
             return name
     return None
