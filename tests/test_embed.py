@@ -193,3 +193,14 @@ def test_verify_uses_the_best_shipped_model_and_its_calibrated_threshold(data_en
     assert f"threshold: {default.threshold:.4f}" in out and "decision: same person" in out
     assert cli.main(["verify", _lfw("George_W_Bush", 1), _lfw("Serena_Williams", 1)]) == 0
     assert "decision: different persons" in capsys.readouterr().out
+
+
+def test_damaged_weight_files_are_a_message(data_env, tmp_path, capsys):
+    damaged = tmp_path / "model.safetensors"
+    damaged.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    assert cli.main(["verify", _lfw("Aaron_Eckhart", 1), _lfw("Aaron_Eckhart", 1), "--model", "mobilefacenet",
+                     "--space", "cartesian", "--weights", str(damaged)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "model.safetensors" in err
+    assert cli.main(["verify", str(tmp_path), _lfw("Aaron_Eckhart", 1)]) == 2
+    assert "is a directory, not an image file" in capsys.readouterr().err

@@ -217,3 +217,41 @@ def test_resuming_under_a_shape_changing_config_is_refused(tiny_pack, tmp_path):
     train(_config(tiny_pack, tmp_path / "run", total_steps=2))
     with pytest.raises(CheckpointError, match="embedding_size was 32, now 64"):
         train(_config(tiny_pack, tmp_path / "run", total_steps=4, embedding_size=64), resume=True)
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("total_steps=abc", "total_steps must be int; got 'abc'"),
+    ("total_steps=2.5", "total_steps must be int; got 2.5"),
+    ("lr=float('nan')", "lr must be float"),
+    ("on_nonfinite=ignore", "on_nonfinite must be one of 'stop', 'skip'"),
+    ("schedule=linear", "schedule must be one of"),
+    ("checkpoint_every=0", "checkpoint_every must be >= 1"),
+    ("device=cuda:1", "no CUDA device" if not torch.cuda.is_available() else "CUDA device(s)"),
+])
+def test_bad_overrides_are_refused_before_training_with_the_field(tiny_pack, tmp_path, capsys, override, message):
+    from facelib import cli
+
+    config = tmp_path / "recipe.py"
+    config.write_text(CONFIG_FILE.format(data=str(tiny_pack), output=str(tmp_path / "run")))
+    assert cli.main(["train", "--config", str(config), "--set", override]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "run" / "checkpoint-rank0.pt").exists()
+
+
+def test_cli_shows_training_failures_as_one_message(tiny_pack, tmp_path, capsys):
+    from facelib import cli
+
+    config = tmp_path / "recipe.py"
+    config.write_text(CONFIG_FILE.format(data=str(tiny_pack), output=str(tmp_path / "run")))
+    assert cli.main(["train", "--config", str(config)]) == 0
+    assert cli.main(["train", "--config", str(config)]) == 2  # the earlier run's checkpoints are kept
+    assert "--resume" in capsys.readouterr().err
+    assert cli.main(["train", "--config", str(config), "--overwrite", "--set", "lr=1e30", "--set",
+                     "grad_clip=0.0"]) == 2
+    err = capsys.readouterr().err
+    assert "facelib train: the loss is" in err and "at step" in err and "Traceback" not in err
+    (tmp_path / "run" / "checkpoint-rank0.pt").write_bytes(b"garbage")
+    (tmp_path / "run" / "checkpoint-rank0.previous.pt").unlink(missing_ok=True)
+    assert cli.main(["train", "--config", str(config), "--resume"]) == 2
+    assert "damaged or not a facelib checkpoint" in capsys.readouterr().err
