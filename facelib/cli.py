@@ -135,7 +135,7 @@ def _evaluate(args: argparse.Namespace) -> int:
           f"({report['detected']} detected, {report['fallback']} by the fallback box, {report['detector']})")
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    stem = f"{benchmark.name}-{embedder.key}"
+    stem = f"{benchmark.name}-{args.detector}-{embedder.key}"
     results, curve = [], []
     for rotation in args.rotations:
         result, distances = run(benchmark, pack, pack_file, embedder, rotation)

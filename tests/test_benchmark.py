@@ -109,7 +109,7 @@ def test_cli_evaluate_writes_table_curves_and_json(lfw_subset, tmp_path, capsys)
                      "roi_tanh_polar", "--rotations", "0", "45", "--no-flip", "--output", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0 and "accuracy" in out and "VAL@FAR=0.001" in out and "random initialisation" in out
-    stem = "lfw-iresnet18-roi_tanh_polar-random-seed0-noflip"
+    stem = "lfw-mtcnn-iresnet18-roi_tanh_polar-random-seed0-noflip"
     for suffix in ("-roc.png", "-distances.png", "-rotation.png", ".json"):
         assert (tmp_path / f"{stem}{suffix}").is_file(), suffix
     data = json.loads((tmp_path / f"{stem}.json").read_text())
