@@ -1,4 +1,5 @@
-"""Face detection: a small protocol, YuNet (default) and MTCNN, and adapters for RetinaFace (ibug, tiny).
+"""Face detection: a small protocol, YuNet (default for photos), MTCNN (default for benchmark packs),
+adapters for RetinaFace (ibug, tiny), the face-choice rule and detection on a downscaled copy.
 
 A detector takes one ``(H, W, 3)`` uint8 RGB image and returns a :class:`Detections` with boxes
 ``(N, 4)`` as ``(x1, y1, x2, y2)`` pixels, scores ``(N,)`` and landmarks ``(N, 5, 2)`` in the ArcFace
