@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from ._atomic import atomic_path
 from .align import central_box
+from .data import BENCHMARKS
 from .data.cfp import cfp_root, read_cfp_pairs
 from .data.fetch import data_dir, fetch_file
 from .data.images import load_image
@@ -39,7 +40,6 @@ from .peers import DlibEmbedder, SFaceEmbedder  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
-BENCHMARKS = ("lfw", "cfp-ff", "cfp-fp")
 
 
 @dataclass(frozen=True)

