@@ -62,17 +62,19 @@ def _verify(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from .export import export_onnx
     from .models import create_model
-    from .weights import find_weights, load_weights
+    from .weights import embedding_size_of, find_weights, load_weights, read_state_dict, verify_entry
 
-    model = create_model(args.model)
-    weights = args.weights
+    weights, embedding_size = args.weights, 512
     if weights is None and not args.random_init:
         entry = find_weights(args.model, args.space)
         if entry is None:
             print(f"facelib export: no trained weights for {args.model} in {args.space} space; give --weights or "
                   "--random-init", file=sys.stderr)
             return 2
-        weights = entry.path
+        weights, embedding_size = verify_entry(entry), entry.embedding_size
+    elif weights is not None:
+        embedding_size = embedding_size_of(read_state_dict(weights)[0], args.model)
+    model = create_model(args.model, embedding_size)
     if weights is not None:
         load_weights(model, weights)
     difference = export_onnx(model, args.output, check=not args.no_check)

@@ -182,8 +182,11 @@ def test_export_command(tmp_path, capsys):
     pytest.importorskip("onnxruntime", reason="install the 'export' extra (onnx, onnxscript, onnxruntime)")
     from facelib import cli
 
-    assert cli.main(["export", "--model", "mobilefacenet", "--output", str(tmp_path / "m.onnx")]) == 2
-    assert "no trained weights for mobilefacenet" in capsys.readouterr().err
+    assert cli.main(["export", "--model", "iresnet18", "--output", str(tmp_path / "m.onnx")]) == 2
+    assert "no trained weights for iresnet18" in capsys.readouterr().err
+    assert cli.main(["export", "--model", "mobilefacenet", "--space", "roi_tanh_polar", "--output",
+                     str(tmp_path / "shipped.onnx")]) == 0  # the shipped 128-d weights
+    assert "onnxruntime vs PyTorch max |diff|" in capsys.readouterr().out
     assert cli.main(["export", "--model", "mobilefacenet", "--random-init", "--output", str(tmp_path / "m.onnx")]) == 0
     assert "onnxruntime vs PyTorch max |diff|" in capsys.readouterr().out
     assert (tmp_path / "m.onnx").stat().st_size > 1_000_000
