@@ -93,9 +93,9 @@ def embedding_size_of(state: dict[str, torch.Tensor], architecture: str | None =
     if architecture is not None and key not in state:
         from .models import create_model
 
-        with torch.device("meta"):
-            names = [k for k in create_model(architecture).state_dict() if k.endswith("running_mean")]
-        key = names[-1] if names else key
+        with torch.device("meta"):  # the normalisation whose length follows the embedding size
+            probe = create_model(architecture, embedding_size=7).state_dict()
+        key = next((k for k, v in probe.items() if k.endswith("running_mean") and tuple(v.shape) == (7,)), key)
     return int(state[key].shape[0]) if key in state else 512
 
 
@@ -107,9 +107,12 @@ def read_state_dict(path: str | Path) -> tuple[dict[str, torch.Tensor], str | No
     if path.suffix == ".safetensors":
         from safetensors import safe_open
 
-        with safe_open(str(path), framework="pt") as f:
-            metadata = f.metadata() or {}
-            return {key: f.get_tensor(key) for key in f.keys()}, metadata.get("model")
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                metadata = f.metadata() or {}
+                return {key: f.get_tensor(key) for key in f.keys()}, metadata.get("model")
+        except Exception as err:  # SafetensorError and friends: say which file
+            raise ValueError(f"cannot read weights from {path}: {err}") from None
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # an unpickling refusal or a corrupt file: say which file
