@@ -82,14 +82,13 @@ def test_weights_round_trip_and_wrong_architecture_is_named(tmp_path, faces):
     assert read_state_dict(path)[1] == "mobilefacenet"
     embedder = FaceEmbedder("mobilefacenet", "roi_tanh_polar", weights=path)
     assert embedder.trained
-    reference = FaceEmbedder("mobilefacenet", "roi_tanh_polar")
-    reference.net.load_state_dict(model.state_dict())
+    reference = FaceEmbedder.from_module(model.eval(), "mobilefacenet", "roi_tanh_polar")
     assert torch.allclose(embedder.embed(faces), reference.embed(faces), atol=1e-6)
     torch.save(create_model("iresnet18").state_dict(), tmp_path / "r18.pth")
     with pytest.raises(ValueError, match="holds weights for iresnet18, but the model is mobilefacenet"):
-        FaceEmbedder("mobilefacenet", weights=tmp_path / "r18.pth")
+        FaceEmbedder("mobilefacenet", "cartesian", weights=tmp_path / "r18.pth")
     with pytest.raises(FileNotFoundError, match="weights file not found: .*missing.safetensors"):
-        FaceEmbedder("mobilefacenet", weights=tmp_path / "missing.safetensors")
+        FaceEmbedder("mobilefacenet", "cartesian", weights=tmp_path / "missing.safetensors")
     with pytest.raises(ValueError, match="holds weights for mobilefacenet, but the model is iresnet18"):
         load_weights(create_model("iresnet18"), path)
 
