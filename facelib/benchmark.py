@@ -33,7 +33,7 @@ from .data.fetch import data_dir, fetch_file
 from .data.images import load_image
 from .data.lfw import DEEPFUNNELED_FACE_BOX, Pair, lfw_root, read_pairs
 from .data.pack import FORMAT_VERSION, AlignedPack, PackError, build_pack, load_pack, save_pack
-from .detect import BENCHMARK_DETECTOR
+from .detect import BENCHMARK_DETECTORS
 from .embed import FaceEmbedder
 from .evaluation import VerificationResult, evaluate, pair_distances
 from .peers import DlibEmbedder, SFaceEmbedder  # noqa: F401 (re-exported)
@@ -94,11 +94,13 @@ def pack_path(benchmark: Benchmark, detector: str) -> Path:
     return data_dir() / "packs" / name
 
 
-def prepare(benchmark: Benchmark, detector: str = BENCHMARK_DETECTOR, progress: bool = True,
+def prepare(benchmark: Benchmark, detector: str | None = None, progress: bool = True,
             device: str = "cpu") -> tuple[AlignedPack, Path]:
-    """The benchmark's aligned pack, built once (detect and align every image) and then read from the cache."""
+    """The benchmark's aligned pack, built once (detect and align every image) and then read from the cache.
+    ``detector``: None for the data set's benchmark detector (:data:`facelib.detect.BENCHMARK_DETECTORS`)."""
     from .detect import create_detector
 
+    detector = detector or BENCHMARK_DETECTORS[benchmark.dataset]
     path = pack_path(benchmark, detector)
     if path.is_file():
         try:
