@@ -75,11 +75,11 @@ def find_weights(model: str | None = None, space: str | None = None, name: str |
 
 def verify_entry(entry: WeightsEntry) -> Path:
     """The entry's file, after checking that it exists and that its sha256 is the registered one."""
-    import hashlib
+    from .data.fetch import sha256sum
 
     if not entry.path.is_file():
         raise FileNotFoundError(f"registered weights {entry.key!r} not found: {entry.path}")
-    digest = hashlib.sha256(entry.path.read_bytes()).hexdigest()
+    digest = sha256sum(entry.path)
     if digest != entry.sha256:
         raise ValueError(f"{entry.path} has sha256 {digest}, the registry says {entry.sha256}: the file is damaged "
                          "or was replaced")
