@@ -18,7 +18,8 @@ import argparse
 import numpy as np
 import torch
 
-from facelib import benchmark as B
+from facelib import verification as V
+from facelib.peers import SFaceEmbedder
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -28,15 +29,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    bench = B.load_benchmark("lfw", None if args.pairs == 6000 else args.pairs)
-    peer = B.SFaceEmbedder()
+    bench = V.load_benchmark("lfw", None if args.pairs == 6000 else args.pairs)
+    peer = SFaceEmbedder()
     packs = {}
     print(f"LFW: {len(bench.pairs)} pairs, {len(bench.keys())} photos")
     print(f"{'detector':16s} {'found %':>8s} {'ms/photo':>9s} {'several':>8s} {'centre!=largest':>16s} "
           f"{'NME vs ' + args.detectors[0]:>14s} {'SFace acc %':>12s} {'VAL@1e-3 %':>11s}")
     for name in args.detectors:
         try:
-            pack, path = B.prepare(bench, name)
+            pack, path = V.prepare(bench, name)
         except ImportError as err:
             print(f"{name:10s} not installed here: {err}")
             continue
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         both = (pack.status == "detected") & (reference.status == "detected")
         interocular = np.linalg.norm(reference.landmarks[both, 0] - reference.landmarks[both, 1], axis=1)
         error = np.linalg.norm(pack.landmarks[both] - reference.landmarks[both], axis=2).mean(axis=1) / interocular
-        result, _ = B.run(bench, pack, path, peer)
+        result, _ = V.run(bench, pack, path, peer)
         print(f"{name:16s} {100 * report['detected'] / report['images']:8.2f} {report['ms_per_image']:9.1f} "
               f"{report['several_faces']:8d} {report['choice_differs_from_largest']:16d} {np.median(error):14.3f} "
               f"{100 * result.accuracy:7.2f}+-{100 * result.accuracy_std:.2f} {100 * result.val:11.2f}")

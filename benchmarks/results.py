@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from facelib.benchmark import facelib_embedder, load_benchmark, prepare, run
 from facelib.detect import BENCHMARK_DETECTORS
-from facelib.embed import resolve_precision
+from facelib.embed import FaceEmbedder, resolve_precision
 from facelib.peers import PEERS, create_peer
+from facelib.verification import load_benchmark, prepare, run
 from facelib.weights import registry, weights_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> None:
     rotation_pairs = args.rotation_pairs or None
     rows = []
     for entry in registry():
-        embedder = facelib_embedder(entry.model, entry.space, entry.key, precision="auto")
-        params = sum(p.numel() for p in embedder.embedder.net.parameters()) / 1e6
+        embedder = FaceEmbedder(entry.model, entry.space, entry.key, precision="auto")
+        params = sum(p.numel() for p in embedder.net.parameters()) / 1e6
         rows.append(evaluate_row(entry.key, embedder, params, rotation_pairs) | {"card": entry.card})
     labels = {"sface": "SFace (peer, OpenCV, MS1M)", "dlib": "dlib ResNet (peer, own chips)"}
     for peer in args.peers:

@@ -87,10 +87,10 @@ def _prepare(args: argparse.Namespace) -> int:
     import json
 
     from .align import central_box
-    from .benchmark import BENCHMARKS, load_benchmark, prepare
     from .data.folders import identity_folders
     from .data.pack import build_pack, save_pack
     from .detect import create_detector
+    from .verification import BENCHMARKS, load_benchmark, prepare
 
     if args.dataset == "folder":
         if not args.path or not args.output:
@@ -119,8 +119,9 @@ def _prepare(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .benchmark import facelib_embedder, load_benchmark, prepare, run, write_json
+    from .embed import FaceEmbedder
     from .peers import SFaceEmbedder, create_peer
+    from .verification import load_benchmark, prepare, run, write_json
     from .viz.verification import plot_distances, plot_roc, plot_rotation
 
     benchmark = load_benchmark(args.benchmark, args.pairs)
@@ -130,9 +131,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     elif args.peer is not None:
         embedder = create_peer(args.peer)
     else:
-        embedder = facelib_embedder(args.model, args.space, args.weights, not args.no_flip, args.device)
-        if not embedder.embedder.trained:
-            print(f"note: {embedder.embedder.model_name} has no trained weights for {embedder.embedder.space}: "
+        embedder = FaceEmbedder(args.model, args.space, args.weights, args.device, flip=not args.no_flip)
+        if not embedder.trained:
+            print(f"note: {embedder.model_name} has no trained weights for {embedder.space}: "
                   "evaluating a random initialisation")
     report = pack.report
     print(f"{benchmark.name}: {len(benchmark.pairs)} pairs, {report['images']} images "

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from .align import ALIGNED_SIZE, detect_and_align
+from .data.fetch import sha256sum
 from .data.images import load_image
 from .detect import DEFAULT_DETECTOR, FACE_CHOICES, FaceDetector, NoFaceError, create_detector
 from .models import ALIGNED_ROI, create_model, input_spec, model_input  # noqa: F401 (ALIGNED_ROI re-exported)
@@ -58,6 +59,11 @@ class PhotoEmbedding:
 
 class FaceEmbedder:
     """Embed faces with a backbone trained in a warping space.
+
+    It is an embedder of the verification pipeline (:class:`facelib.verification.Embedder`: ``key`` and
+    :meth:`embed_faces`), as the peers of :mod:`facelib.peers` are. ``key`` names model, space, weights
+    (sha256), flip and precision for the embedding caches; an embedder without weights is the random
+    initialisation of seed 0 (reproducible, ``trained`` False).
 
     Args:
         model: a name from :func:`facelib.models.list_models`; with ``space`` and ``weights`` all None, the
@@ -111,18 +117,24 @@ class FaceEmbedder:
         if weights is None or (isinstance(weights, str) and find_weights(name=weights) is not None):
             self.entry = find_weights(model, space, name=weights)
             weights = self.entry.path if self.entry is not None else None
-        embedding_size = self.entry.embedding_size if self.entry is not None else 512
-        if weights is not None and self.entry is None:
-            embedding_size = embedding_size_of(read_state_dict(weights)[0], model)
-        self.net = create_model(model, embedding_size)
+        embedding_size, read, digest = 512, None, "random-seed0"
         if self.entry is not None:
             verify_entry(self.entry)
+            embedding_size, digest = self.entry.embedding_size, self.entry.sha256
+        elif weights is not None:
+            read = read_state_dict(weights)  # once: for the embedding size and the weights themselves
+            embedding_size, digest = embedding_size_of(read[0], model), sha256sum(Path(weights))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)  # without weights, a reproducible random initialisation (and embedding cache)
+            self.net = create_model(model, embedding_size)
         if weights is not None:
-            load_weights(self.net, weights)
+            load_weights(self.net, weights, read)
         self.weights = Path(weights) if weights is not None else None
         self.trained = weights is not None
         if not self.trained:
             log.warning("no trained weights for %s in %s space: using a random initialisation", model, space)
+        precision_tag = "" if self.precision == "fp32" else f"-{self.precision}"
+        self.key: str | None = (f"{model}-{space}-{digest[:16]}-{'flip' if flip else 'noflip'}{precision_tag}")
         self.net.eval().to(self.device)
         self._detector = detector
 
@@ -136,6 +148,7 @@ class FaceEmbedder:
         embedder.spec = input_spec(model)
         embedder.weights, embedder.trained, embedder._detector = None, True, DEFAULT_DETECTOR
         embedder.face_choice, embedder.precision = "largest", "fp32"
+        embedder.key = None  # weights that change while training: never cached
         return embedder
 
     @property
@@ -194,6 +207,11 @@ class FaceEmbedder:
         if self.flip:
             embeddings = embeddings[: len(faces)] + embeddings[len(faces):]
         return F.normalize(embeddings, dim=1)
+
+    def embed_faces(self, faces: np.ndarray) -> np.ndarray:
+        """The embedder protocol of :mod:`facelib.verification`: ``(B, 112, 112, 3)`` uint8 aligned faces to
+        ``(B, D)`` float32 unit-length embeddings (as :meth:`embed`, as NumPy)."""
+        return self.embed(faces).numpy()
 
     def embed_photo(self, photo: str | Path | np.ndarray, align: bool = True) -> PhotoEmbedding:
         """Detect, choose (``face_choice``), align (or crop), warp and embed one face of a photo (a path or an

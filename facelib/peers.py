@@ -1,6 +1,7 @@
 """Peer models: trained face embedders from other projects, run through facelib's pipeline and scorer.
 
-Each implements the embedder protocol of :mod:`facelib.benchmark` (``key`` and ``embed_faces``).
+Each implements the embedder protocol of :mod:`facelib.verification` (``key`` and ``embed_faces``, or
+``embed_photo`` for a peer that ``aligns_itself``).
 ``SFaceEmbedder`` is OpenCV's SFace; it is also the teacher of facelib's distilled models.
 """
 
@@ -49,6 +50,8 @@ class DlibEmbedder:
     descriptors are L2-normalised for facelib's scorer. An optional peer (``pip install
     rtnet-facelib[peers]``): constructing it without dlib raises ImportError.
     """
+
+    aligns_itself = True  # the verification pipeline hands it the photos (embed_photo), not aligned faces
 
     def __init__(self) -> None:
         try:

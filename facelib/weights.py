@@ -141,9 +141,11 @@ def recognise(state: dict[str, torch.Tensor]) -> str | None:
     return None
 
 
-def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
-    """Load ``path`` into ``model`` (strictly); a file for another architecture is refused by name."""
-    state, architecture = read_state_dict(path)
+def load_weights(model: nn.Module, path: str | Path,
+                 read: tuple[dict[str, torch.Tensor], str | None] | None = None) -> nn.Module:
+    """Load ``path`` into ``model`` (strictly); a file for another architecture is refused by name.
+    ``read``: what :func:`read_state_dict` already returned for ``path`` (the file is then not read again)."""
+    state, architecture = read if read is not None else read_state_dict(path)
     expected = getattr(model, "name", type(model).__name__)
     if _signature(state) != _signature(model.state_dict()):
         found = architecture or recognise(state) or "an unknown architecture"

@@ -20,13 +20,14 @@ from pathlib import Path
 import torch
 
 from facelib._atomic import atomic_path
-from facelib.benchmark import facelib_embedder, load_benchmark, prepare, run
 from facelib.data.cfp import cfp_identities, cfp_root
 from facelib.data.fetch import sha256sum
 from facelib.data.folders import training_pool
 from facelib.data.lfw import lfw_people
 from facelib.detect import BENCHMARK_DETECTOR
+from facelib.embed import FaceEmbedder
 from facelib.models import create_model
+from facelib.verification import load_benchmark, prepare, run
 from facelib.weights import WeightsEntry, load_weights, registry, save_weights, weights_dir
 
 CHECK_PAIRS = 600
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     summary["params_m"] = sum(p.numel() for p in model.parameters()) / 1e6
     summary["hardware"] = summary.get("hardware") or f"{torch.get_num_threads()} CPU threads ({platform.processor() or platform.machine()})"
 
-    embedder = facelib_embedder(config["model"], config["space"], weights_dir() / file, precision=PRECISION)
+    embedder = FaceEmbedder(config["model"], config["space"], weights_dir() / file, precision=PRECISION)
     results = {}
     for pairs in (None, CHECK_PAIRS):
         bench = load_benchmark("lfw", pairs, progress=False)

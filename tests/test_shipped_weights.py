@@ -30,13 +30,13 @@ def test_shipped_weights_are_intact_small_and_carded(entry):
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])
 def test_shipped_model_reads_its_cards_lfw_subset_accuracy(data_env, entry):
-    from facelib.benchmark import facelib_embedder, load_benchmark, prepare, run
     from facelib.detect import BENCHMARK_DETECTOR
+    from facelib.embed import FaceEmbedder
+    from facelib.verification import load_benchmark, prepare, run
 
     bench = load_benchmark("lfw", 600, progress=False)
     pack, path = prepare(bench, BENCHMARK_DETECTOR, progress=False)
-    result, _ = run(bench, pack, path, facelib_embedder(entry.model, entry.space, entry.key,
-                                                                   precision="auto"))
+    result, _ = run(bench, pack, path, FaceEmbedder(entry.model, entry.space, entry.key, precision="auto"))
     assert abs(100 * result.accuracy - entry.subset_accuracy) <= 1.5, (result.accuracy, entry.subset_accuracy)
 
 

@@ -3,6 +3,6 @@
 aligned packs (:mod:`.pack`), MXNet RecordIO (:mod:`.recordio`), insightface ``.bin`` files
 (:mod:`.verification_bin`)."""
 
-# The verification benchmarks (facelib.benchmark runs them); named here so that the CLI can offer them
+# The verification benchmarks (facelib.verification runs them); named here so that the CLI can offer them
 # without importing torch.
 BENCHMARKS = ("lfw", "cfp-ff", "cfp-fp")

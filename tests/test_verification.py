@@ -6,25 +6,28 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
-from facelib import benchmark as B
 from facelib import cli
+from facelib import verification as V
 from facelib.data.pack import load_pack
+from facelib.embed import FaceEmbedder
+from facelib.peers import SFaceEmbedder
 
 
 @pytest.fixture(scope="module")
 def lfw_subset(data_env):
-    bench = B.load_benchmark("lfw", pairs=100, progress=False)
-    pack, path = B.prepare(bench, progress=False)
+    bench = V.load_benchmark("lfw", pairs=100, progress=False)
+    pack, path = V.prepare(bench, progress=False)
     return bench, pack, path
 
 
 def test_subset_keeps_every_fold_balanced(data_env):
-    bench = B.load_benchmark("lfw", pairs=100, progress=False)
+    bench = V.load_benchmark("lfw", pairs=100, progress=False)
     assert len(bench.pairs) == 100
     assert all(sum(p.fold == f and p.same == s for p in bench.pairs) == 5 for f in range(10) for s in (True, False))
     with pytest.raises(ValueError, match="multiple of 20"):
-        B.subset(bench.pairs, 30)
+        V.subset(bench.pairs, 30)
 
 
 def test_prepare_aligns_every_image_once_and_reports(lfw_subset, monkeypatch):
@@ -37,7 +40,7 @@ def test_prepare_aligns_every_image_once_and_reports(lfw_subset, monkeypatch):
     assert set(pack.status) <= {"detected", "fallback"}
     # A second prepare reads the cache: no detector is even built.
     monkeypatch.setattr("facelib.detect.create_detector", lambda *a, **k: pytest.fail("re-detected"))
-    again, _ = B.prepare(bench, progress=False)
+    again, _ = V.prepare(bench, progress=False)
     assert again.keys == pack.keys and np.array_equal(again.faces, pack.faces)  # lossless: the same faces
 
 
@@ -45,18 +48,18 @@ def test_a_damaged_or_old_pack_is_rebuilt_and_a_damaged_cache_recomputed(data_en
     from facelib.data.pack import PackError
 
     monkeypatch.setenv("FACELIB_DATA_DIR", str(tmp_path))
-    bench = B.load_benchmark("lfw", pairs=20, progress=False)
-    pack, path = B.prepare(bench, progress=False)
+    bench = V.load_benchmark("lfw", pairs=20, progress=False)
+    pack, path = V.prepare(bench, progress=False)
     path.write_bytes(path.read_bytes()[:5000])  # truncated by a crash or a full disk
     with pytest.raises(PackError, match=str(path)):
         load_pack(path)
-    rebuilt, _ = B.prepare(bench, progress=False)
+    rebuilt, _ = V.prepare(bench, progress=False)
     assert np.array_equal(rebuilt.faces, pack.faces) and "rebuilding the aligned pack" in caplog.text
-    embedder = B.SFaceEmbedder(flip=False)
-    first = B.embeddings_for(rebuilt, path, embedder)
+    embedder = SFaceEmbedder(flip=False)
+    first = V.embeddings_for(rebuilt, path, embedder)
     cache = next((tmp_path / "embeddings").rglob("*.npy"))
     cache.write_bytes(b"\x93NUMPY garbage")
-    assert np.array_equal(B.embeddings_for(rebuilt, path, embedder), first)
+    assert np.array_equal(V.embeddings_for(rebuilt, path, embedder), first)
     assert "recomputing the damaged embedding cache" in caplog.text
 
 
@@ -70,7 +73,7 @@ def test_fallback_is_counted_and_never_silent(data_env, tmp_path):
             from facelib.detect import Detections
             return Detections.empty()
 
-    bench = B.load_benchmark("lfw", pairs=20, progress=False)
+    bench = V.load_benchmark("lfw", pairs=20, progress=False)
     keys = bench.keys()[:3]
     pack = build_pack(keys, bench.root, Blind(), bench.fallback_box, progress=False, name="blind")
     assert pack.report["fallback"] == 3 and pack.report["fallback_images"] == keys
@@ -84,9 +87,9 @@ def test_fallback_is_counted_and_never_silent(data_env, tmp_path):
 
 def test_facelib_and_peer_models_run_through_the_same_pipeline(lfw_subset):
     bench, pack, path = lfw_subset
-    random_init, _ = B.run(bench, pack, path, B.facelib_embedder("iresnet18", "roi_tanh_polar", flip=False))
+    random_init, _ = V.run(bench, pack, path, FaceEmbedder("iresnet18", "roi_tanh_polar", flip=False))
     assert random_init.pairs == 100 and 0.4 < random_init.accuracy < 0.9
-    sface, distances = B.run(bench, pack, path, B.SFaceEmbedder())
+    sface, distances = V.run(bench, pack, path, SFaceEmbedder())
     # A trained peer model separates LFW pairs almost perfectly even on this small subset.
     assert sface.accuracy > 0.9 and sface.accuracy > random_init.accuracy
     assert distances.shape == (100,)
@@ -94,14 +97,39 @@ def test_facelib_and_peer_models_run_through_the_same_pipeline(lfw_subset):
 
 def test_embeddings_are_cached_by_weights_space_and_rotation(lfw_subset, monkeypatch):
     bench, pack, path = lfw_subset
-    embedder = B.facelib_embedder("mobilefacenet", "cartesian")
-    first = B.embeddings_for(pack, path, embedder)
+    embedder = FaceEmbedder("mobilefacenet", "cartesian")
+    first = V.embeddings_for(pack, path, embedder)
     monkeypatch.setattr(embedder, "embed_faces", lambda faces: pytest.fail("not cached"))
-    assert np.array_equal(B.embeddings_for(pack, path, embedder), first)
-    other = B.facelib_embedder("mobilefacenet", "roi_tanh")
+    assert np.array_equal(V.embeddings_for(pack, path, embedder), first)
+    other = FaceEmbedder("mobilefacenet", "roi_tanh")
     assert other.key != embedder.key
-    rotated = B.rotate_faces(pack.faces[:2], 90)
+    rotated = V.rotate_faces(pack.faces[:2], 90)
     assert np.array_equal(rotated[0], np.rot90(pack.faces[0]))
+
+
+def test_face_embedder_is_the_pipelines_embedder_and_the_old_names_still_work(lfw_subset):
+    import facelib.benchmark
+
+    bench, pack, path = lfw_subset
+    assert facelib.benchmark is V  # the former module name is the same module
+    # The cache keys of earlier releases (model-space-weights-flip), so that existing caches stay valid.
+    shipped = FaceEmbedder("mobilefacenet", "cartesian", flip=False)
+    assert shipped.key == f"mobilefacenet-cartesian-{shipped.entry.sha256[:16]}-noflip"
+    embedder = FaceEmbedder("iresnet18", "roi_tanh", flip=False)
+    assert embedder.key == "iresnet18-roi_tanh-random-seed0-noflip"
+    assert V.facelib_embedder("iresnet18", "roi_tanh", flip=False).key == embedder.key
+    assert V.FacelibEmbedder(embedder) is embedder
+    faces = embedder.embed_faces(pack.faces[:3])
+    assert faces.dtype == np.float32 and faces.shape == (3, 512)
+    # The seeded random initialisation is reproducible, so its embeddings may be cached.
+    torch.manual_seed(123)  # ... whatever the global seed
+    assert np.allclose(FaceEmbedder("iresnet18", "roi_tanh", flip=False).embed_faces(pack.faces[:3]), faces)
+    # A model in training is evaluated but never cached: its weights change.
+    in_memory = FaceEmbedder.from_module(shipped.net, "mobilefacenet", "cartesian", flip=False)
+    assert in_memory.key is None
+    result, _ = V.run(bench, pack, path, in_memory)
+    assert result.pairs == len(bench.pairs) and "model in memory" in result.name
+    assert not list((path.parent.parent / "embeddings" / path.stem).glob("None*"))
 
 
 def test_cli_evaluate_writes_table_curves_and_json(lfw_subset, tmp_path, capsys):
@@ -130,8 +158,8 @@ def test_benchmark_packs_align_the_subject_not_the_largest_bystander(data_env):
 
     keys = [f"{name}/{name}_{n:04d}.jpg" for name, number, other in BYSTANDER_PHOTOS for n in (number, other)]
     detector, root = create_detector(BENCHMARK_DETECTOR), lfw_root(progress=False)
-    centre = build_pack(keys, root, detector, B.Benchmark("lfw", [], root, "lfw").fallback_box, progress=False)
-    largest = build_pack(keys, root, detector, B.Benchmark("lfw", [], root, "lfw").fallback_box, progress=False,
+    centre = build_pack(keys, root, detector, V.Benchmark("lfw", [], root, "lfw").fallback_box, progress=False)
+    largest = build_pack(keys, root, detector, V.Benchmark("lfw", [], root, "lfw").fallback_box, progress=False,
                          choice="largest")
     assert centre.report["choice_differs_from_largest"] == len(BYSTANDER_PHOTOS)
     assert centre.report["several_faces"] >= len(BYSTANDER_PHOTOS)

@@ -1,0 +1,219 @@
+"""Verification benchmarks end to end: official pairs -> aligned pack -> embeddings (cached) -> protocol.
+
+Benchmarks: ``lfw`` (View 2, 6,000 pairs), ``cfp-ff`` and ``cfp-fp`` (7,000 pairs each). A subset for
+quick runs keeps the first ``k`` same and ``k`` different pairs of every fold (``pairs = 20 k``), so the
+10-fold protocol still applies.
+
+Any :class:`Embedder` is evaluated through the same pipeline and pairs: a facelib model in any space
+(:class:`facelib.embed.FaceEmbedder`) or a peer model (:mod:`facelib.peers`: OpenCV's SFace, dlib).
+Embeddings are cached per pack, embedder (model, space, sha256 of the weights, flip) and rotation, so a
+rerun is instant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+from tqdm.auto import tqdm
+
+from ._atomic import atomic_path
+from .align import central_box
+from .data import BENCHMARKS
+from .data.cfp import cfp_root, read_cfp_pairs
+from .data.fetch import data_dir, fetch_file
+from .data.images import load_image
+from .data.lfw import DEEPFUNNELED_FACE_BOX, Pair, lfw_root, read_pairs
+from .data.pack import FORMAT_VERSION, AlignedPack, PackError, build_pack, load_pack, save_pack
+from .detect import BENCHMARK_DETECTORS
+from .embed import FaceEmbedder
+from .evaluation import VerificationResult, evaluate, pair_distances
+from .peers import DlibEmbedder, SFaceEmbedder  # noqa: F401 (re-exported)
+
+log = logging.getLogger(__name__)
+
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    pairs: list[Pair]
+    root: Path
+    dataset: str  # which images the pack holds ("lfw", "cfp")
+    images: tuple[str, ...] = ()  # the pack's images when more than the pairs use (shared packs)
+
+    def keys(self) -> list[str]:
+        return sorted(set(self.images) | {key for pair in self.pairs for key in (pair.a, pair.b)})
+
+    def fallback_box(self, image: np.ndarray):
+        if self.dataset == "lfw" and image.shape[:2] == (250, 250):
+            return DEEPFUNNELED_FACE_BOX
+        return central_box(image)
+
+
+def subset(pairs: Sequence[Pair], count: int | None) -> list[Pair]:
+    """The first ``count / 20`` same and different pairs of each of the 10 folds (all pairs if None)."""
+    if count is None:
+        return list(pairs)
+    if count < 20 or count % 20:
+        raise ValueError(f"a subset needs a multiple of 20 pairs (10 folds x same/different); got {count}")
+    per_kind = count // 20
+    chosen, seen = [], {}
+    for pair in pairs:
+        slot = (pair.fold, pair.same)
+        if seen.get(slot, 0) < per_kind:
+            seen[slot] = seen.get(slot, 0) + 1
+            chosen.append(pair)
+    return chosen
+
+
+def load_benchmark(name: str, pairs: int | None = None, progress: bool = True) -> Benchmark:
+    if name == "lfw":
+        return Benchmark(name, subset(read_pairs(fetch_file("lfw/pairs.txt", progress)), pairs), lfw_root(progress),
+                         "lfw")
+    if name in ("cfp-ff", "cfp-fp"):
+        root = cfp_root(progress)
+        chosen = {p: subset(read_cfp_pairs(root, p), pairs) for p in ("FF", "FP")}
+        # One pack serves both protocols: it holds the images of both sets of pairs.
+        images = tuple(sorted({key for ps in chosen.values() for pair in ps for key in (pair.a, pair.b)}))
+        return Benchmark(name, chosen[name[-2:].upper()], root, "cfp", images)
+    raise ValueError(f"unknown benchmark {name!r}; choose one of {', '.join(BENCHMARKS)}")
+
+
+def pack_path(benchmark: Benchmark, detector: str) -> Path:
+    digest = hashlib.sha256("\n".join(benchmark.keys()).encode()).hexdigest()[:10]
+    name = f"{benchmark.dataset}-{len(benchmark.keys())}-{digest}-{detector}-v{FORMAT_VERSION}.npz"
+    return data_dir() / "packs" / name
+
+
+def prepare(benchmark: Benchmark, detector: str | None = None, progress: bool = True,
+            device: str = "cpu") -> tuple[AlignedPack, Path]:
+    """The benchmark's aligned pack, built once (detect and align every image) and then read from the cache.
+    ``detector``: None for the data set's benchmark detector (:data:`facelib.detect.BENCHMARK_DETECTORS`)."""
+    from .detect import create_detector
+
+    detector = detector or BENCHMARK_DETECTORS[benchmark.dataset]
+    path = pack_path(benchmark, detector)
+    if path.is_file():
+        try:
+            return load_pack(path), path
+        except PackError as err:
+            log.warning("rebuilding the aligned pack: %s", err)
+    pack = build_pack(benchmark.keys(), benchmark.root, create_detector(detector, device=device),
+                      benchmark.fallback_box, progress, name=benchmark.name, choice="centre")
+    save_pack(pack, path)
+    return load_pack(path), path  # every run embeds the faces exactly as the pack stores them
+
+
+class Embedder(Protocol):
+    """What the pipeline evaluates: :class:`facelib.embed.FaceEmbedder` and the peers of :mod:`facelib.peers`.
+
+    A peer that detects and aligns by itself sets ``aligns_itself = True`` and offers
+    ``embed_photo(image, fallback_box)`` instead: it is given the benchmark's photos, not the pack's faces.
+    """
+
+    key: str | None  # names the embedder in caches and reports; None: never cached (weights in training)
+
+    def embed_faces(self, faces: np.ndarray) -> np.ndarray:
+        """``(B, 112, 112, 3)`` uint8 aligned faces to ``(B, D)`` unit-length embeddings."""
+
+
+def facelib_embedder(model: str | None, space: str | None, weights: str | Path | None = None, flip: bool = True,
+                     device: str = "cpu", precision: str = "fp32") -> FaceEmbedder:
+    """Former spelling of ``FaceEmbedder(model, space, weights, device, flip=flip, precision=precision)``, kept
+    for existing callers: :class:`FaceEmbedder` is itself an :class:`Embedder`."""
+    return FaceEmbedder(model, space, weights, device, flip=flip, precision=precision)
+
+
+def FacelibEmbedder(embedder: FaceEmbedder) -> FaceEmbedder:  # noqa: N802 (former class name)
+    """Former wrapper class, now the identity: :class:`FaceEmbedder` is itself an :class:`Embedder`."""
+    return embedder
+
+
+def rotate_faces(faces: np.ndarray, degrees: float) -> np.ndarray:
+    """Rotate ``(B, H, W, 3)`` faces in-plane by ``degrees`` (counter-clockwise on screen) about their centre."""
+    if degrees == 0:
+        return faces
+    height, width = faces.shape[1:3]
+    matrix = cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), degrees, 1.0)
+    return np.stack([cv2.warpAffine(face, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=0)
+                     for face in faces])
+
+
+def rotate_photo(image: np.ndarray, box: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate an ``(H, W, 3)`` photo in-plane by ``degrees`` (counter-clockwise on screen) about its centre, as
+    :func:`rotate_faces` does faces; returns it and the bounding box ``(4,)`` of the rotated ``box``."""
+    if degrees == 0:
+        return image, np.asarray(box, np.float32)
+    height, width = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), degrees, 1.0)
+    x1, y1, x2, y2 = (float(v) for v in box)
+    corners = np.array([[x1, y1, 1], [x2, y1, 1], [x1, y2, 1], [x2, y2, 1]]) @ matrix.T
+    rotated = cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=0)
+    return rotated, np.concatenate([corners.min(0), corners.max(0)]).astype(np.float32)
+
+
+def embeddings_for(pack: AlignedPack, pack_file: Path, embedder: Embedder, rotation: float = 0.0,
+                   root: Path | None = None, progress: bool = False) -> np.ndarray:
+    """``(N, D)`` embeddings of every face in the pack, from the cache or computed and cached (atomically).
+
+    Peers that detect and align by themselves (``aligns_itself``, such as :class:`facelib.peers.DlibEmbedder`)
+    read the photos under ``root``, rotated as the faces would be."""
+    cache = data_dir() / "embeddings" / pack_file.stem / f"{embedder.key}-rot{rotation:g}.npy"
+    if embedder.key is not None and cache.is_file():
+        try:
+            embeddings = np.load(cache, allow_pickle=False)
+            if embeddings.ndim == 2 and len(embeddings) == len(pack.keys) and np.isfinite(embeddings).all():
+                return embeddings
+            log.warning("recomputing %s: it holds %s embeddings for a pack of %d faces", cache,
+                        embeddings.shape, len(pack.keys))
+        except (ValueError, OSError, EOFError) as err:
+            log.warning("recomputing the damaged embedding cache %s: %s", cache, err)
+    if getattr(embedder, "aligns_itself", False):  # a peer with its own detection and alignment, on the photos
+        if root is None:
+            raise ValueError(f"{embedder.key} embeds the photos: give the benchmark's image root")
+        embeddings = np.stack([embedder.embed_photo(*rotate_photo(load_image(Path(root) / key), box, rotation))
+                               for key, box in zip(tqdm(pack.keys, desc=embedder.key, disable=not progress),
+                                                   pack.boxes, strict=True)]).astype(np.float32)
+    else:
+        embeddings = embedder.embed_faces(rotate_faces(pack.faces, rotation)).astype(np.float32)
+    if embedder.key is not None:
+        with atomic_path(cache) as tmp, open(tmp, "wb") as f:
+            np.save(f, embeddings)
+    return embeddings
+
+
+def run(benchmark: Benchmark, pack: AlignedPack, pack_file: Path, embedder: Embedder,
+        rotation: float = 0.0) -> tuple[VerificationResult, np.ndarray]:
+    """Evaluate one embedder on a benchmark; returns the result and the pair distances ``(N,)``."""
+    embeddings = embeddings_for(pack, pack_file, embedder, rotation, benchmark.root)
+    index = pack.index()
+    a = embeddings[[index[p.a] for p in benchmark.pairs]]
+    b = embeddings[[index[p.b] for p in benchmark.pairs]]
+    distances = pair_distances(a, b)
+    same = np.array([p.same for p in benchmark.pairs])
+    label = embedder.key or "model in memory"
+    result = evaluate(distances, same, name=f"{benchmark.name} {label}" + (f" rot {rotation:g}" if rotation else ""))
+    result.extra.update({"benchmark": benchmark.name, "embedder": embedder.key, "rotation_degrees": rotation,
+                         "pack": pack.report | {"fallback_images": len(pack.report.get("fallback_images", []))}})
+    return result, distances
+
+
+def write_json(path: Path, data: dict) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=1))
+    return path
+
+
+def rotation_curve(benchmark: Benchmark, pack: AlignedPack, pack_file: Path, embedder: Embedder,
+                   rotations: Sequence[float]) -> list[tuple[float, float]]:
+    """``[(degrees, accuracy), ...]``: the benchmark with both faces of every pair rotated in-plane by each angle
+    (counter-clockwise on screen, about the aligned crop's centre; see :func:`rotate_faces`)."""
+    return [(float(angle), run(benchmark, pack, pack_file, embedder, float(angle))[0].accuracy) for angle in rotations]
