@@ -23,12 +23,10 @@ from facelib.train.loop import Trainer
 def measure(data: str, model: str, space: str, low_precision: bool, steps: int, batch: int, workers: int) -> float:
     with tempfile.TemporaryDirectory() as output:
         config = TrainConfig(data=data, output=output, model=model, space=space, batch_size=batch, lr=0.01,
-                             total_steps=steps + 1, checkpoint_every=10**9, verify_pairs=None, num_workers=workers,
+                             total_steps=steps + 1, verify_benchmark="", num_workers=workers,
                              amp="bf16" if low_precision else "none", channels_last=low_precision, log_every=1)
-        trainer = Trainer(config)
-        trainer.config = config.replace(total_steps=1)
-        trainer.run()  # warm-up step (first-batch allocation, worker start)
-        trainer.config = config
+        trainer = Trainer(config, callbacks=[])  # steps only: no logs, checks, checkpoints or exports
+        trainer.run(steps=1)  # warm-up step (first-batch allocation, worker start)
         start = time.perf_counter()
         trainer.run()
         return steps * batch / (time.perf_counter() - start)

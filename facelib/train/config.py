@@ -52,9 +52,10 @@ class TrainConfig:
     augment: dict = field(default_factory=lambda: {"max_shift": 0.08, "max_scale": 0.1, "max_rotation": 0.35,
                                                    "flip": True})
     checkpoint_every: int = 200
-    verify_every: int = 0  # steps between LFW checks (0: only at the end)
-    verify_pairs: int | None = 600  # LFW pairs for those checks (None: no LFW check; distillation recipes
-    # select on held-out pool identities instead)
+    verify_every: int = 0  # steps between checks (verification and held-out cosine; 0: only at the end)
+    verify_benchmark: str = "lfw"  # the benchmark of those checks: lfw | cfp-ff | cfp-fp | "" (none: the
+    # distillation recipes select on held-out pool identities and read LFW once, when a model is shipped)
+    verify_pairs: int | None = 600  # how many of its pairs (a multiple of 20; None: all of them)
     log_every: int = 10
     num_workers: int = 2
     seed: int = 0
@@ -108,7 +109,8 @@ _TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), 
           "int | None": (int, type(None)), "tuple[int, ...]": (tuple, list)}
 _CHOICES = {"loss": ("arcface", "cosface", "combined"), "schedule": ("poly", "step", "cosine"),
             "optimizer": ("sgd", "adamw"), "amp": ("auto", "fp16", "bf16", "none"), "on_nonfinite": ("stop", "skip"),
-            "on_bad_image": ("raise", "skip"), "teacher": ("", "sface")}
+            "on_bad_image": ("raise", "skip"), "teacher": ("", "sface"),
+            "verify_benchmark": ("", "lfw", "cfp-ff", "cfp-fp")}
 
 
 def _value(text: str):
@@ -147,5 +149,5 @@ def distill_recipe(space: str, name: str | None = None, **changes) -> TrainConfi
         batch_size=64, total_steps=1000, grad_clip=5.0, amp="bf16", channels_last=True,
         augment={"max_shift": 0.05, "max_scale": 0.1, "max_rotation": 0.26, "flip": True, "colour": 0.2,
                  "grey": 0.1},
-        checkpoint_every=100, verify_every=250, verify_pairs=None, log_every=10, num_workers=0, seed=0)
+        checkpoint_every=100, verify_every=250, verify_benchmark="", log_every=10, num_workers=0, seed=0)
     return config.replace(**changes)

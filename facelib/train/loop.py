@@ -8,6 +8,10 @@ a gradient scaler on CUDA, bf16 autocast on CPU if asked. A non-finite loss stop
 step (or skips the batch, counted). Under ``torchrun`` the backbone is wrapped in DDP (NCCL on GPUs,
 gloo on CPUs) and the class centres are sharded.
 
+Around the steps, callbacks (:func:`default_callbacks`) show progress and log, run the checks (the
+verification benchmark through :mod:`facelib.verification`, the held-out student-teacher cosine),
+checkpoint and export the weights and ``summary.json``.
+
 Checkpoints (every ``checkpoint_every`` steps and at the end) are written atomically, one file per
 rank: model, this rank's class centres, optimizer, scheduler, scaler, every random state and the
 step, so that ``resume=True`` continues exactly where the run stopped.
@@ -120,10 +124,16 @@ def _set_rng_state(state: dict) -> None:
 
 
 class Trainer:
-    """Builds everything from a :class:`TrainConfig`; :meth:`run` trains and returns a summary dict."""
+    """Builds everything from a :class:`TrainConfig`; :meth:`run` trains and returns a summary dict.
 
-    def __init__(self, config: TrainConfig, resume: bool = False, overwrite: bool = False) -> None:
+    ``callbacks``: what happens around the steps (:class:`Callback`); None for :func:`default_callbacks`
+    (progress and logs, checks, checkpoints, export), ``[]`` for none (e.g. to time steps)."""
+
+    def __init__(self, config: TrainConfig, resume: bool = False, overwrite: bool = False,
+                 callbacks: list[Callback] | None = None) -> None:
         self.config = config
+        self.callbacks = default_callbacks() if callbacks is None else list(callbacks)
+        self.writer = None
         self.rank, self.world, self.device = _setup_distributed(config)
         self.output = Path(config.output)
         if not resume and not overwrite and self.checkpoint_path().is_file():
@@ -335,90 +345,24 @@ class Trainer:
         self.scaler.update()
         return loss.item()
 
-    # -- verification ------------------------------------------------------------------------------
+    # -- checks ------------------------------------------------------------------------------------
 
     def verify(self) -> float | None:
-        """LFW accuracy of the current model on a prepared pack subset (rank 0; None elsewhere)."""
-        if self.rank != 0:
+        """Accuracy of the current model on ``verify_benchmark`` (``verify_pairs`` of its pairs; all with None),
+        through the one verification pipeline (:func:`facelib.verification.run`; rank 0, None elsewhere)."""
+        if self.rank != 0 or not self.config.verify_benchmark:
             return None
-        from ..benchmark import load_benchmark, prepare
         from ..embed import FaceEmbedder
-        from ..evaluation import evaluate, pair_distances
+        from ..verification import load_benchmark, prepare, run
 
-        bench = load_benchmark("lfw", self.config.verify_pairs, progress=False)
-        pack, _ = prepare(bench, progress=False, device=str(self.device))
+        bench = load_benchmark(self.config.verify_benchmark, self.config.verify_pairs, progress=False)
+        pack, pack_file = prepare(bench, progress=False, device=str(self.device))
         embedder = FaceEmbedder.from_module(self.model, self.config.model, self.config.space, self.device)
         self.model.eval()
         try:
-            embeddings = embedder.embed(pack.faces).numpy()
+            return run(bench, pack, pack_file, embedder)[0].accuracy
         finally:
             self.model.train()
-        index = pack.index()
-        a = embeddings[[index[p.a] for p in bench.pairs]]
-        b = embeddings[[index[p.b] for p in bench.pairs]]
-        return evaluate(pair_distances(a, b), np.array([p.same for p in bench.pairs])).accuracy
-
-    # -- the loop ----------------------------------------------------------------------------------
-
-    def run(self) -> dict:
-        config = self.config
-        writer = self._tensorboard()
-        start, start_step = time.perf_counter(), self.step
-        images_seen = 0
-        bar = tqdm(total=config.total_steps, initial=self.step, desc="training", disable=self.rank != 0)
-        self.model.train()
-        while self.step < config.total_steps:
-            epoch, offset = divmod(self.step, self.batches.per_epoch)
-            batches = [self.train_indices[batch].tolist() for batch in self.batches.epoch(epoch, offset)]
-            loader = DataLoader(self.data, batch_sampler=batches, collate_fn=collate,
-                                num_workers=config.num_workers, pin_memory=self.device.type == "cuda")
-            for images, labels, skipped, indices in loader:
-                self.skipped_images += skipped
-                if len(labels) != config.batch_size and self.world > 1:
-                    raise RuntimeError("skipping bad images under torchrun needs equal batches on every rank; "
-                                       "fix the data or train in one process")
-                loss = self.train_step(images, labels, indices) if len(labels) else None
-                self.scheduler.step()
-                self.step += 1
-                images_seen += len(labels) * self.world
-                rate = images_seen / max(time.perf_counter() - start, 1e-9)
-                bar.update(1)
-                if loss is not None:
-                    bar.set_postfix(loss=f"{loss:.3f}", img_s=f"{rate:.1f}")
-                if self.step % config.log_every == 0 or self.step == config.total_steps:
-                    self.history.append({"step": self.step, "loss": loss, "lr": self.scheduler.get_last_lr()[0],
-                                         "images_per_second": rate})
-                    if writer is not None and loss is not None:
-                        writer.add_scalar("train/loss", loss, self.step)
-                        writer.add_scalar("train/lr", self.scheduler.get_last_lr()[0], self.step)
-                        writer.add_scalar("train/images_per_second", rate, self.step)
-                if config.verify_every and self.step % config.verify_every == 0 and self.step < config.total_steps:
-                    if config.verify_pairs is not None:
-                        self._record_verification(writer)
-                    self._record_holdout(writer)
-                if self.step % config.checkpoint_every == 0 or self.step == config.total_steps:
-                    self.save_checkpoint()
-                if self.step >= config.total_steps:
-                    break
-        bar.close()
-        accuracy = self._record_verification(writer) if config.verify_pairs is not None else None
-        holdout = self._record_holdout(writer)
-        seconds = time.perf_counter() - start
-        summary = {
-            "steps": self.step, "steps_this_run": self.step - start_step, "seconds": round(seconds, 1),
-            "images_per_second": round(images_seen / max(seconds, 1e-9), 2), "world_size": self.world,
-            "final_loss": next((h["loss"] for h in reversed(self.history) if h["loss"] is not None), None),
-            "lfw_accuracy": accuracy, "skipped_batches": self.skipped_batches,
-            "skipped_images": self.skipped_images, "classes": self.data.num_classes, "images": len(self.data),
-            "holdout_teacher_cosine": holdout, **self.report,
-        }
-        if self.rank == 0:
-            save_weights(self.model, self.output / f"{config.model}_{config.space}.safetensors",
-                         space=config.space, steps=str(self.step))
-            (self.output / "summary.json").write_text(json.dumps(summary, indent=1))
-        if writer is not None:
-            writer.close()
-        return summary
 
     @torch.no_grad()
     def holdout_cosine(self) -> float | None:
@@ -441,22 +385,72 @@ class Trainer:
         finally:
             self.model.train()
 
-    def _record_holdout(self, writer) -> float | None:
-        return self._record(writer, "holdout_teacher_cosine", self.holdout_cosine())
-
-    def _record_verification(self, writer) -> float | None:
-        return self._record(writer, "lfw_accuracy", self.verify())
-
-    def _record(self, writer, name: str, value: float | None) -> float | None:
-        """Keep a check's value in the history and TensorBoard (``verify/<name>``); None: not measured here."""
+    def record(self, name: str, value: float | None) -> float | None:
+        """Keep a measured value in the history and TensorBoard (``verify/<name>``); None: not measured here."""
         if value is not None:
             self.history.append({"step": self.step, "loss": None, name: value})
-            if writer is not None:
-                writer.add_scalar(f"verify/{name}", value, self.step)
+            if self.writer is not None:
+                self.writer.add_scalar(f"verify/{name}", value, self.step)
         return value
 
+    # -- the loop ----------------------------------------------------------------------------------
+
+    def run(self, steps: int | None = None) -> dict:
+        """Train until ``total_steps`` (or for ``steps`` more) and return the summary; the callbacks log, check,
+        checkpoint and export (:func:`default_callbacks`)."""
+        until = self.config.total_steps if steps is None else min(self.step + steps, self.config.total_steps)
+        self.writer, self.clock = self._tensorboard(), _Clock(self.step)
+        self.model.train()
+        try:
+            for callback in self.callbacks:
+                callback.on_start(self)
+            while self.step < until:
+                for images, labels, skipped, indices in self._epoch_loader():
+                    loss = self._step(images, labels, skipped, indices)
+                    for callback in self.callbacks:
+                        callback.on_step(self, loss)
+                    if self.step >= until:
+                        break
+            summary = self._summary()
+            for callback in self.callbacks:
+                callback.on_end(self, summary)
+        finally:
+            if self.writer is not None:
+                self.writer.close()
+        return summary
+
+    def _epoch_loader(self) -> DataLoader:
+        """The rest of the current epoch's batches (this rank's share), in the epoch's fixed order."""
+        epoch, offset = divmod(self.step, self.batches.per_epoch)
+        batches = [self.train_indices[batch].tolist() for batch in self.batches.epoch(epoch, offset)]
+        return DataLoader(self.data, batch_sampler=batches, collate_fn=collate, num_workers=self.config.num_workers,
+                          pin_memory=self.device.type == "cuda")
+
+    def _step(self, images: torch.Tensor, labels: torch.Tensor, skipped: int, indices: torch.Tensor
+              ) -> float | None:
+        """One optimisation step and its bookkeeping; the loss, or None for a skipped or empty batch."""
+        self.skipped_images += skipped
+        if len(labels) != self.config.batch_size and self.world > 1:
+            raise RuntimeError("skipping bad images under torchrun needs equal batches on every rank; fix the data "
+                               "or train in one process")
+        loss = self.train_step(images, labels, indices) if len(labels) else None
+        self.scheduler.step()
+        self.step += 1
+        self.clock.images += len(labels) * self.world
+        return loss
+
+    def _summary(self) -> dict:
+        seconds = self.clock.seconds()
+        return {
+            "steps": self.step, "steps_this_run": self.step - self.clock.first_step, "seconds": round(seconds, 1),
+            "images_per_second": round(self.clock.rate(), 2), "world_size": self.world,
+            "final_loss": next((h["loss"] for h in reversed(self.history) if h["loss"] is not None), None),
+            "lfw_accuracy": None, "skipped_batches": self.skipped_batches, "skipped_images": self.skipped_images,
+            "classes": self.data.num_classes, "images": len(self.data), **self.report,
+        }
+
     def _tensorboard(self):
-        if self.rank != 0:
+        if self.rank != 0 or not self.callbacks:
             return None
         try:
             from torch.utils.tensorboard import SummaryWriter
@@ -464,6 +458,105 @@ class Trainer:
             log.warning("tensorboard is not installed (the 'train' extra): no TensorBoard scalars")
             return None
         return SummaryWriter(str(self.output / "tensorboard"))
+
+
+class _Clock:
+    """The step, images seen and seconds since :meth:`Trainer.run` began: the throughput it reports."""
+
+    def __init__(self, step: int) -> None:
+        self.start, self.first_step, self.images = time.perf_counter(), step, 0
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
+
+    def rate(self) -> float:
+        return self.images / max(self.seconds(), 1e-9)
+
+
+# -- callbacks: what happens around each step and at the end of a run -----------------------------------
+
+
+class Callback:
+    """A hook of :meth:`Trainer.run`: ``on_start`` before the first step, ``on_step`` after every step (``loss``
+    None for a skipped batch), ``on_end`` once with the summary, which it may extend. The default does nothing."""
+
+    def on_start(self, trainer: Trainer) -> None:
+        pass
+
+    def on_step(self, trainer: Trainer, loss: float | None) -> None:
+        pass
+
+    def on_end(self, trainer: Trainer, summary: dict) -> None:
+        pass
+
+
+class ProgressLog(Callback):
+    """The progress bar (rank 0), and loss, learning rate and images/s every ``log_every`` steps into the
+    history and TensorBoard."""
+
+    def on_start(self, trainer: Trainer) -> None:
+        self.bar = tqdm(total=trainer.config.total_steps, initial=trainer.step, desc="training",
+                        disable=trainer.rank != 0)
+
+    def on_step(self, trainer: Trainer, loss: float | None) -> None:
+        config = trainer.config
+        rate, lr = trainer.clock.rate(), trainer.scheduler.get_last_lr()[0]
+        self.bar.update(1)
+        if loss is not None:
+            self.bar.set_postfix(loss=f"{loss:.3f}", img_s=f"{rate:.1f}")
+        if trainer.step % config.log_every == 0 or trainer.step == config.total_steps:
+            trainer.history.append({"step": trainer.step, "loss": loss, "lr": lr, "images_per_second": rate})
+            if trainer.writer is not None and loss is not None:
+                for name, value in (("loss", loss), ("lr", lr), ("images_per_second", rate)):
+                    trainer.writer.add_scalar(f"train/{name}", value, trainer.step)
+
+    def on_end(self, trainer: Trainer, summary: dict) -> None:
+        self.bar.close()
+
+
+class Checks(Callback):
+    """Every ``verify_every`` steps and at the end: the verification benchmark (``verify_benchmark``) and the
+    held-out identities' student-teacher cosine, into the history; the final values into the summary."""
+
+    def on_step(self, trainer: Trainer, loss: float | None) -> None:
+        every, step = trainer.config.verify_every, trainer.step
+        if every and step % every == 0 and step < trainer.config.total_steps:
+            self.measure(trainer)
+
+    def on_end(self, trainer: Trainer, summary: dict) -> None:
+        summary.update(self.measure(trainer))
+
+    @staticmethod
+    def measure(trainer: Trainer) -> dict:
+        name = trainer.config.verify_benchmark
+        key = f"{name.replace('-', '_')}_accuracy" if name else "lfw_accuracy"
+        return {key: trainer.record(key, trainer.verify()),
+                "holdout_teacher_cosine": trainer.record("holdout_teacher_cosine", trainer.holdout_cosine())}
+
+
+class Checkpoints(Callback):
+    """This rank's checkpoint every ``checkpoint_every`` steps and at ``total_steps``."""
+
+    def on_step(self, trainer: Trainer, loss: float | None) -> None:
+        if trainer.step % trainer.config.checkpoint_every == 0 or trainer.step == trainer.config.total_steps:
+            trainer.save_checkpoint()
+
+
+class Export(Callback):
+    """At the end (rank 0): the model's weights (``<model>_<space>.safetensors``) and ``summary.json``."""
+
+    def on_end(self, trainer: Trainer, summary: dict) -> None:
+        if trainer.rank == 0:
+            config = trainer.config
+            save_weights(trainer.model, trainer.output / f"{config.model}_{config.space}.safetensors",
+                         space=config.space, steps=str(trainer.step))
+            with atomic_path(trainer.output / "summary.json") as tmp:
+                tmp.write_text(json.dumps(summary, indent=1))
+
+
+def default_callbacks() -> list[Callback]:
+    """What a training run does around its steps, in order: log, check, checkpoint, export."""
+    return [ProgressLog(), Checks(), Checkpoints(), Export()]
 
 
 def train(config: TrainConfig, resume: bool = False, overwrite: bool = False) -> dict:

@@ -77,7 +77,7 @@ def _config(pack, output, **changes) -> TrainConfig:
     base = TrainConfig(data=str(pack), output=str(output), model="mobilefacenet", space="roi_tanh_polar",
                        embedding_size=16, teacher="sface", margin_weight=0.0, optimizer="adamw", lr=3e-3,
                        weight_decay=0.0, schedule="cosine", warmup_steps=2, batch_size=8, total_steps=30,
-                       checkpoint_every=10, verify_pairs=None, verify_every=10, num_workers=0, log_every=1,
+                       checkpoint_every=10, verify_benchmark="", verify_every=10, num_workers=0, log_every=1,
                        channels_last=False, holdout_identities=1, min_identity_cosine=-1.0,
                        augment={"max_shift": 0.0, "max_scale": 0.0, "max_rotation": 0.0, "flip": True,
                                 "colour": 0.1, "grey": 0.1})

@@ -18,7 +18,7 @@ CASES = [(model, space) for model in ("mobilefacenet", "iresnet18") for space in
 @pytest.mark.parametrize(("model", "space"), CASES)
 def test_training_input_in_eval_mode_equals_the_embedders_input(tiny_pack, tmp_path, model, space):
     config = TrainConfig(data=str(tiny_pack), output=str(tmp_path / "run"), model=model, space=space,
-                         embedding_size=8, batch_size=4, total_steps=1, verify_pairs=None, num_workers=0,
+                         embedding_size=8, batch_size=4, total_steps=1, verify_benchmark="", num_workers=0,
                          channels_last=False, augment={"flip": False})
     trainer = Trainer(config)
     trainer.augment.eval()

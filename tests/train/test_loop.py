@@ -16,13 +16,13 @@ import torch.multiprocessing as mp
 
 from facelib.data.recordio import RecordError
 from facelib.train.config import TrainConfig, load_config
-from facelib.train.loop import NonFiniteLossError, learning_rate_factor, train
+from facelib.train.loop import Callback, NonFiniteLossError, Trainer, learning_rate_factor, train
 
 
 def _config(pack: Path, output: Path, **changes) -> TrainConfig:
     base = TrainConfig(data=str(pack), output=str(output), model="mobilefacenet", space="roi_tanh_polar",
                        embedding_size=32, loss_args={"s": 16.0, "m": 0.2}, batch_size=8, lr=0.05, warmup_steps=2,
-                       total_steps=6, checkpoint_every=2, verify_pairs=None, num_workers=0, log_every=1,
+                       total_steps=6, checkpoint_every=2, verify_benchmark="", num_workers=0, log_every=1,
                        channels_last=False)
     return base.replace(**changes)
 
@@ -37,11 +37,49 @@ def test_training_reduces_the_loss_and_writes_weights(tiny_pack, tmp_path):
     assert (tmp_path / "run" / "summary.json").is_file()
 
 
+def test_callbacks_see_every_step_and_extend_the_summary(tiny_pack, tmp_path):
+    class Counter(Callback):
+        def __init__(self):
+            self.started, self.steps = 0, []
+
+        def on_start(self, trainer):
+            self.started += 1
+
+        def on_step(self, trainer, loss):
+            self.steps.append((trainer.step, loss))
+
+        def on_end(self, trainer, summary):
+            summary["counted"] = len(self.steps)
+
+    counter = Counter()
+    trainer = Trainer(_config(tiny_pack, tmp_path / "run", total_steps=5), callbacks=[counter])
+    first = trainer.run(steps=2)  # part of the run, then the rest: the way a benchmark times steps
+    assert first["steps"] == 2 and first["counted"] == 2
+    summary = trainer.run()
+    assert counter.started == 2 and [s for s, _ in counter.steps] == [1, 2, 3, 4, 5]
+    assert all(isinstance(loss, float) for _, loss in counter.steps)
+    assert summary["steps"] == 5 and summary["steps_this_run"] == 3 and summary["counted"] == 5
+    assert not (tmp_path / "run" / "summary.json").exists()  # no Export callback: nothing written
+    assert not list((tmp_path / "run").glob("*.pt"))  # no Checkpoints callback
+
+
+def test_the_checks_run_the_verification_pipeline_on_the_configured_benchmark(tiny_pack, tmp_path, data_env):
+    summary = train(_config(tiny_pack, tmp_path / "run", total_steps=2, verify_benchmark="lfw", verify_pairs=20,
+                            verify_every=1))
+    history = [h for h in torch.load(tmp_path / "run" / "checkpoint-rank0.pt", weights_only=True)["history"]
+               if "lfw_accuracy" in h]
+    assert [h["step"] for h in history] == [1]  # every verify_every steps before the end (the end: the summary)
+    assert 0.0 <= summary["lfw_accuracy"] <= 1.0 and summary["lfw_accuracy"] * 20 == round(summary["lfw_accuracy"] * 20)
+    assert TrainConfig(data="d", output="o").verify_benchmark == "lfw"
+    with pytest.raises(ValueError, match="verify_benchmark"):
+        TrainConfig(data="d", output="o", verify_benchmark="lfw2")
+
+
 CONFIG_FILE = """
 from facelib.train.config import TrainConfig
 config = TrainConfig(data={data!r}, output={output!r}, model="mobilefacenet", space="roi_tanh_polar",
                      embedding_size=32, loss_args={{"s": 16.0, "m": 0.2}}, batch_size=8, lr=0.05, warmup_steps=2,
-                     total_steps=6, checkpoint_every=2, verify_pairs=None, num_workers=0, log_every=1,
+                     total_steps=6, checkpoint_every=2, verify_benchmark="", num_workers=0, log_every=1,
                      channels_last=False, sample_rate=0.7)
 """
 
