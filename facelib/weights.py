@@ -22,9 +22,15 @@ WEIGHTS_DIR_ENV = "FACELIB_WEIGHTS_DIR"
 
 
 def weights_dir() -> Path:
-    """``$FACELIB_WEIGHTS_DIR``, else the repository's ``weights/`` folder."""
+    """Where the registry and the shipped weights are: ``$FACELIB_WEIGHTS_DIR`` if set; else the repository's
+    ``weights/`` folder (a checkout or an editable install); else the copy a wheel ships inside the package
+    (``facelib/_weights``, see ``setup.py``)."""
     configured = os.environ.get(WEIGHTS_DIR_ENV)
-    return Path(configured) if configured else Path(__file__).resolve().parents[1] / "weights"
+    if configured:
+        return Path(configured)
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / "weights"
+    return checkout if (checkout / "registry.json").is_file() else package / "_weights"
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -64,3 +65,36 @@ def test_ci_runs_the_test_command_written_in_the_readme():
     assert commands == ["make notebooks", "make test"]
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert "make test" in ci and "make notebooks" in ci
+
+
+def test_a_wheel_install_finds_the_registry_and_the_shipped_weights(tmp_path):
+    """Build the wheel from the tracked files, install it into a fresh venv (the dependencies from this
+    environment) and load the default model's registry entry, sha256 checked, far from the checkout."""
+    import os
+    import subprocess
+    import sys
+
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, check=True,
+                           capture_output=True, text=True).stdout.split()
+    source = tmp_path / "source"
+    for name in files:
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            (source / name).write_bytes((ROOT / name).read_bytes())
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w",
+                    str(tmp_path / "dist"), str(source)], check=True, capture_output=True)
+    wheel = next((tmp_path / "dist").glob("rtnet_facelib-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+                   check=True, capture_output=True)
+    check = ("import facelib, facelib.weights as w; "
+             "entry = next(e for e in w.registry() if e.default); w.verify_entry(entry); "
+             "print(facelib.__file__, w.weights_dir(), entry.key, len(w.registry()))")
+    env = {k: v for k, v in os.environ.items() if k != "FACELIB_WEIGHTS_DIR"}
+    out = subprocess.run([str(python), "-c", check], cwd=tmp_path, env=env, check=True, capture_output=True,
+                         text=True).stdout.split()
+    registered = json.loads((ROOT / "weights" / "registry.json").read_text())
+    assert str(venv) in out[0] and out[1].startswith(str(venv)) and out[1].endswith("_weights"), out
+    assert int(out[3]) == len(registered["weights"]) > 0
