@@ -60,23 +60,19 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from .embed import FaceEmbedder
     from .export import export_onnx
     from .models import create_model
-    from .weights import embedding_size_of, find_weights, load_weights, read_state_dict, verify_entry
+    from .weights import find_weights
 
-    weights, embedding_size = args.weights, 512
-    if weights is None and not args.random_init:
-        entry = find_weights(args.model, args.space)
-        if entry is None:
-            print(f"facelib export: no trained weights for {args.model} in {args.space} space; give --weights or "
-                  "--random-init", file=sys.stderr)
-            return 2
-        weights, embedding_size = verify_entry(entry), entry.embedding_size
-    elif weights is not None:
-        embedding_size = embedding_size_of(read_state_dict(weights)[0], args.model)
-    model = create_model(args.model, embedding_size)
-    if weights is not None:
-        load_weights(model, weights)
+    if args.random_init:
+        model = create_model(args.model, 512)
+    elif args.weights is None and find_weights(args.model, args.space) is None:
+        print(f"facelib export: no trained weights for {args.model} in {args.space} space; give --weights or "
+              "--random-init", file=sys.stderr)
+        return 2
+    else:  # the registry's entry (sha256 checked) or the given file, resolved as everywhere else
+        model = FaceEmbedder(args.model, args.space, args.weights).net
     difference = export_onnx(model, args.output, check=not args.no_check)
     check = "" if difference is None else f"; onnxruntime vs PyTorch max |diff| {difference:.2e}"
     print(f"wrote {args.output}{check}")

@@ -18,6 +18,7 @@ from matplotlib.patches import Ellipse, Polygon
 
 from ..data.images import to_image, to_tensor
 from ..warp import functional as W
+from ..warp.checks import check_size
 
 SPACE_TITLES = {
     "cartesian": "Cartesian",
@@ -67,7 +68,7 @@ def sampling_lines(roi: Sequence[float], space: str, output_size: int | tuple[in
 
     Returns ``(rows, cols)``: ``(lines, W_out, 2)`` and ``(lines, H_out, 2)`` arrays of ``(x, y)`` pixels.
     """
-    height, width = W._size(output_size, "output_size")
+    height, width = check_size(output_size, "output_size")
     ys = np.linspace(0, height - 1, lines)
     xs = np.linspace(0, width - 1, lines)
     row_points = np.stack(np.meshgrid(np.arange(width), ys), axis=-1).reshape(-1, 2)
@@ -144,7 +145,7 @@ def plot_round_trip(image: np.ndarray, roi: Sequence[float], space: str, output_
 
 def rotate_image(image: np.ndarray, centre: tuple[float, float], angle: float) -> np.ndarray:
     """Rotate ``image`` by ``angle`` radians (clockwise on screen) about ``centre``, bilinear, zero border."""
-    points = W._pixel_grid(image.shape[:2], torch.zeros((), dtype=torch.float64))[0]
+    points = W.pixel_grid(image.shape[:2], torch.zeros((), dtype=torch.float64))[0]
     cos, sin = math.cos(angle), math.sin(angle)
     offset = points - torch.tensor(centre, dtype=torch.float64)
     # The pixel at p shows what was at R(-angle) (p - c) + c.
@@ -159,7 +160,7 @@ def rotate_image(image: np.ndarray, centre: tuple[float, float], angle: float) -
 def plot_rotation_equivariance(image: np.ndarray, roi: Sequence[float], output_size: int = 112,
                                rows_shifted: int = 14) -> Figure:
     """Rotating the face about the RoI centre by ``k`` rows' angle shifts the polar image by ``k`` rows."""
-    height = W._size(output_size, "output_size")[0]
+    height = check_size(output_size, "output_size")[0]
     angle = 2 * math.pi * rows_shifted / height
     x1, y1, x2, y2 = roi
     rotated = rotate_image(image, ((x1 + x2) / 2, (y1 + y2) / 2), angle)

@@ -38,94 +38,29 @@ Shapes: images ``(B, C, H, W)``, rois ``(B, 4)``, angular offsets ``(B,)``, poin
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 
-SPACES = ("cartesian", "roi_tanh", "roi_tanh_polar", "roi_tanh_circular")
-INTERPOLATIONS = ("bilinear", "nearest")
-PADDINGS = ("zeros", "border")
-
-Size = int | Sequence[int]
-Angles = float | torch.Tensor | None
+from .checks import (  # noqa: F401 (SPACES, INTERPOLATIONS, PADDINGS, Size, Angles, check_space: public here too)
+    INTERPOLATIONS,
+    PADDINGS,
+    SPACES,
+    Angles,
+    Size,
+    as_angles,
+    check_images,
+    check_points,
+    check_rois,
+    check_sampling,
+    check_size,
+    check_space,
+    compute_dtype,
+    float_rois,
+)
 
 _TWO_PI = 2.0 * math.pi
-
-
-# ----------------------------------------------------------------------------------------------
-# Input checks: every public function validates at the top and names the offending value.
-
-
-def check_space(space: str) -> str:
-    """Return ``space`` if it names a warping space, else raise a ``ValueError`` listing them."""
-    if space not in SPACES:
-        raise ValueError(f"unknown warping space {space!r}; choose one of {', '.join(SPACES)}")
-    return space
-
-
-def _size(size: Size, name: str) -> tuple[int, int]:
-    if isinstance(size, int) and not isinstance(size, bool):
-        size = (size, size)
-    try:
-        height, width = (int(s) for s in size)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an int or a (height, width) pair; got {size!r}") from None
-    if height < 1 or width < 1 or (height, width) != tuple(size):
-        raise ValueError(f"{name} must be positive whole numbers (height, width); got {tuple(size)!r}")
-    return height, width
-
-
-def _check_images(images: torch.Tensor, name: str) -> None:
-    if not isinstance(images, torch.Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor of shape (B, C, H, W); got {type(images).__name__}")
-    if images.dim() != 4:
-        raise ValueError(f"{name} must be a 4-D tensor (B, C, H, W); got shape {tuple(images.shape)}")
-    if not images.is_floating_point():
-        raise ValueError(f"{name} must be a floating-point tensor (convert with .float()); got {images.dtype}")
-
-
-def _check_rois(rois: torch.Tensor, batch: int | None = None) -> None:
-    if not isinstance(rois, torch.Tensor):
-        raise ValueError(f"rois must be a torch.Tensor of shape (B, 4); got {type(rois).__name__}")
-    if rois.dim() != 2 or rois.shape[1] != 4:
-        raise ValueError(f"rois must have shape (B, 4) as (x1, y1, x2, y2); got {tuple(rois.shape)}")
-    if batch is not None and rois.shape[0] != batch:
-        raise ValueError(f"batch sizes differ: {batch} images but {rois.shape[0]} rois")
-    if torch.compiler.is_compiling() or torch.jit.is_tracing():
-        return  # value checks need data-dependent branches, which export and compile cannot follow
-    if not torch.isfinite(rois).all():
-        bad = (~torch.isfinite(rois)).any(dim=1).nonzero()[0, 0].item()
-        raise ValueError(f"rois[{bad}] is not finite: {rois[bad].tolist()}")
-    sizes = rois[:, 2:] - rois[:, :2]
-    if (sizes <= 0).any():
-        bad = (sizes <= 0).any(dim=1).nonzero()[0, 0].item()
-        x1, y1, x2, y2 = rois[bad].tolist()
-        raise ValueError(f"rois[{bad}] = ({x1:g}, {y1:g}, {x2:g}, {y2:g}) is empty: need x2 > x1 and y2 > y1")
-
-
-def _angles(angular_offsets: Angles, batch: int, like: torch.Tensor) -> torch.Tensor:
-    if angular_offsets is None:
-        return like.new_zeros(batch)
-    if not isinstance(angular_offsets, torch.Tensor):
-        return like.new_full((batch,), float(angular_offsets))
-    angles = angular_offsets.to(device=like.device, dtype=like.dtype)
-    if angles.dim() == 0:
-        return angles.expand(batch)
-    if angles.shape != (batch,):
-        raise ValueError(f"angular_offsets must be a float or a tensor of shape (B,) = ({batch},); "
-                         f"got {tuple(angles.shape)}")
-    return angles
-
-
-def _check_choice(value: str, choices: tuple[str, ...], name: str) -> None:
-    if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}")
-
-
-def _compute_dtype(dtype: torch.dtype) -> torch.dtype:
-    return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
 
 
 # ----------------------------------------------------------------------------------------------
@@ -324,7 +259,8 @@ def _normalise(frame: _Frame, image_size: tuple[int, int]) -> _Frame:
     return _Frame(frame.centre * scale + shift, frame.axes, frame.ex * scale, frame.ey * scale)
 
 
-def _pixel_grid(size: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
+def pixel_grid(size: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
+    """``(1, H, W, 2)`` the ``(x, y)`` centres of every pixel of an ``(H, W)`` image, dtype and device of ``like``."""
     height, width = size
     ys, xs = torch.meshgrid(torch.arange(height, dtype=like.dtype, device=like.device),
                             torch.arange(width, dtype=like.dtype, device=like.device), indexing="ij")
@@ -355,22 +291,16 @@ def _wrap_rows(warped: torch.Tensor) -> torch.Tensor:
 # Grids
 
 
-def _float(rois: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
-    if dtype is None:
-        dtype = _compute_dtype(rois.dtype) if rois.is_floating_point() else torch.get_default_dtype()
-    return rois.to(dtype)
-
-
 def _warp_grid(rois: torch.Tensor, angles: Angles, image_size: tuple[int, int], output_size: tuple[int, int],
                space: str, keep_aspect_ratio: bool) -> torch.Tensor:
-    frame = _frame(rois, _angles(angles, rois.shape[0], rois), space)
+    frame = _frame(rois, as_angles(angles, rois.shape[0], rois), space)
     u, v = _space_axes(space, output_size, rois)
     return _space_to_image(space, u, v, _normalise(frame, image_size).view(1, 1), keep_aspect_ratio)
 
 
 def _restore_grid(rois: torch.Tensor, angles: Angles, warped_size: tuple[int, int], image_size: tuple[int, int],
                   space: str, keep_aspect_ratio: bool) -> torch.Tensor:
-    frame = _frame(rois, _angles(angles, rois.shape[0], rois), space).view(1, 1)
+    frame = _frame(rois, as_angles(angles, rois.shape[0], rois), space).view(1, 1)
     qx, qy = _pixel_grid_to_frame(image_size, frame)
     u, v = _frame_to_space(space, qx, qy, frame.axes, keep_aspect_ratio)
     return _grid_from_space_pixels(space, u, v, warped_size)
@@ -392,9 +322,9 @@ def warp_grid(rois: torch.Tensor, image_size: Size, output_size: Size, space: st
         ``(B, H_out, W_out, 2)`` grid for ``grid_sample(..., align_corners=False)``.
     """
     check_space(space)
-    _check_rois(rois)
-    return _warp_grid(_float(rois), angular_offsets, _size(image_size, "image_size"),
-                      _size(output_size, "output_size"), space, keep_aspect_ratio)
+    check_rois(rois)
+    return _warp_grid(float_rois(rois), angular_offsets, check_size(image_size, "image_size"),
+                      check_size(output_size, "output_size"), space, keep_aspect_ratio)
 
 
 def restore_grid(rois: torch.Tensor, warped_size: Size, image_size: Size, space: str,
@@ -408,9 +338,9 @@ def restore_grid(rois: torch.Tensor, warped_size: Size, image_size: Size, space:
         ``(B, H, W, 2)`` grid for ``grid_sample(..., align_corners=False)``.
     """
     check_space(space)
-    _check_rois(rois)
-    return _restore_grid(_float(rois), angular_offsets, _size(warped_size, "warped_size"),
-                         _size(image_size, "image_size"), space, keep_aspect_ratio)
+    check_rois(rois)
+    return _restore_grid(float_rois(rois), angular_offsets, check_size(warped_size, "warped_size"),
+                         check_size(image_size, "image_size"), space, keep_aspect_ratio)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -420,11 +350,6 @@ def restore_grid(rois: torch.Tensor, warped_size: Size, image_size: Size, space:
 def _sample(images: torch.Tensor, grid: torch.Tensor, interpolation: str, padding: str) -> torch.Tensor:
     out = F.grid_sample(images.to(grid.dtype), grid, mode=interpolation, padding_mode=padding, align_corners=False)
     return out.to(images.dtype)
-
-
-def _check_sampling(interpolation: str, padding: str) -> None:
-    _check_choice(interpolation, INTERPOLATIONS, "interpolation")
-    _check_choice(padding, PADDINGS, "padding")
 
 
 def warp(images: torch.Tensor, rois: torch.Tensor, output_size: Size, space: str = "roi_tanh_polar",
@@ -451,12 +376,12 @@ def warp(images: torch.Tensor, rois: torch.Tensor, output_size: Size, space: str
         >>> warp(images, rois, 112, "roi_tanh_polar").shape
         torch.Size([2, 3, 112, 112])
     """
-    _check_images(images, "images")
+    check_images(images, "images")
     check_space(space)
-    _check_rois(rois, images.shape[0])
-    _check_sampling(interpolation, padding)
-    grid = _warp_grid(_float(rois, _compute_dtype(images.dtype)), angular_offsets, tuple(images.shape[-2:]),
-                      _size(output_size, "output_size"), space, keep_aspect_ratio)
+    check_rois(rois, images.shape[0])
+    check_sampling(interpolation, padding)
+    grid = _warp_grid(float_rois(rois, compute_dtype(images.dtype)), angular_offsets, tuple(images.shape[-2:]),
+                      check_size(output_size, "output_size"), space, keep_aspect_ratio)
     return _sample(images, grid, interpolation, padding)
 
 
@@ -480,12 +405,12 @@ def restore(warped: torch.Tensor, rois: torch.Tensor, image_size: Size, space: s
         >>> restore(polar, rois, (250, 250), "roi_tanh_polar").shape
         torch.Size([1, 3, 250, 250])
     """
-    _check_images(warped, "warped")
+    check_images(warped, "warped")
     check_space(space)
-    _check_rois(rois, warped.shape[0])
-    _check_sampling(interpolation, padding)
-    grid = _restore_grid(_float(rois, _compute_dtype(warped.dtype)), angular_offsets, tuple(warped.shape[-2:]),
-                         _size(image_size, "image_size"), space, keep_aspect_ratio)
+    check_rois(rois, warped.shape[0])
+    check_sampling(interpolation, padding)
+    grid = _restore_grid(float_rois(rois, compute_dtype(warped.dtype)), angular_offsets, tuple(warped.shape[-2:]),
+                         check_size(image_size, "image_size"), space, keep_aspect_ratio)
     source = _wrap_rows(warped) if space == "roi_tanh_polar" else warped
     return _sample(source, grid, interpolation, padding)
 
@@ -507,14 +432,14 @@ def convert_space(features: torch.Tensor, rois: torch.Tensor, source: str, targe
     Returns:
         ``(B, C, H_out, W_out)`` maps in ``target`` space.
     """
-    _check_images(features, "features")
+    check_images(features, "features")
     check_space(source)
     check_space(target)
-    _check_rois(rois, features.shape[0])
-    _check_sampling(interpolation, padding)
+    check_rois(rois, features.shape[0])
+    check_sampling(interpolation, padding)
     source_size = tuple(features.shape[-2:])
-    target_size = _size(source_size if output_size is None else output_size, "output_size")
-    boxes = _float(rois, _compute_dtype(features.dtype))
+    target_size = check_size(source_size if output_size is None else output_size, "output_size")
+    boxes = float_rois(rois, compute_dtype(features.dtype))
     zeros = boxes.new_zeros(boxes.shape[0])
     origin = boxes.new_zeros(boxes.shape[0], 2)
     # Both frames are centred at 0 and unrotated: only the axis lengths of the two spaces differ.
@@ -548,14 +473,6 @@ def roi_tanh_to_roi_tanh_polar(features: torch.Tensor, rois: torch.Tensor, outpu
 # Points
 
 
-def _check_points(points: torch.Tensor, batch: int) -> None:
-    if not isinstance(points, torch.Tensor) or points.dim() != 3 or points.shape[-1] != 2:
-        shape = tuple(points.shape) if isinstance(points, torch.Tensor) else type(points).__name__
-        raise ValueError(f"points must be a tensor of shape (B, N, 2) as (x, y) pixels; got {shape}")
-    if points.shape[0] != batch:
-        raise ValueError(f"batch sizes differ: {points.shape[0]} point sets but {batch} rois")
-
-
 def points_to_space(points: torch.Tensor, rois: torch.Tensor, warped_size: Size, space: str,
                     angular_offsets: Angles = None, keep_aspect_ratio: bool = False) -> torch.Tensor:
     """Map image points (e.g. landmarks) to pixel coordinates of the warped image.
@@ -577,12 +494,12 @@ def points_to_space(points: torch.Tensor, rois: torch.Tensor, warped_size: Size,
         tensor([[[111.5000,  55.5000]]])
     """
     check_space(space)
-    _check_rois(rois)
-    _check_points(points, rois.shape[0])
-    warped_size = _size(warped_size, "warped_size")
-    rois = _float(rois, _compute_dtype(points.dtype) if points.is_floating_point() else None)
+    check_rois(rois)
+    check_points(points, rois.shape[0])
+    warped_size = check_size(warped_size, "warped_size")
+    rois = float_rois(rois, compute_dtype(points.dtype) if points.is_floating_point() else None)
     points = points.to(rois.dtype)
-    frame = _frame(rois, _angles(angular_offsets, rois.shape[0], rois), space).view(1)
+    frame = _frame(rois, as_angles(angular_offsets, rois.shape[0], rois), space).view(1)
     u, v = _frame_to_space(space, *_to_frame(points, frame), frame.axes, keep_aspect_ratio)
     return _space_to_pixels(space, u, v, warped_size)
 
@@ -591,11 +508,11 @@ def points_from_space(points: torch.Tensor, rois: torch.Tensor, warped_size: Siz
                       angular_offsets: Angles = None, keep_aspect_ratio: bool = False) -> torch.Tensor:
     """Inverse of :func:`points_to_space`: warped-image pixels ``(B, N, 2)`` to image pixels ``(B, N, 2)``."""
     check_space(space)
-    _check_rois(rois)
-    _check_points(points, rois.shape[0])
-    warped_size = _size(warped_size, "warped_size")
-    rois = _float(rois, _compute_dtype(points.dtype) if points.is_floating_point() else None)
+    check_rois(rois)
+    check_points(points, rois.shape[0])
+    warped_size = check_size(warped_size, "warped_size")
+    rois = float_rois(rois, compute_dtype(points.dtype) if points.is_floating_point() else None)
     points = points.to(rois.dtype)
-    frame = _frame(rois, _angles(angular_offsets, rois.shape[0], rois), space).view(1)
+    frame = _frame(rois, as_angles(angular_offsets, rois.shape[0], rois), space).view(1)
     u, v = _pixels_to_space(space, points, warped_size)
     return _space_to_image(space, u, v, frame, keep_aspect_ratio)

@@ -20,7 +20,7 @@ import math
 import cv2
 import numpy as np
 
-from .functional import SPACES, check_space
+from .checks import SPACES, check_space
 
 
 def _axes(roi: np.ndarray, space: str) -> tuple[np.ndarray, float, float]:

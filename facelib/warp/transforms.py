@@ -8,22 +8,23 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from . import checks as C
 from . import functional as W
 
 
 class RoIWarp(nn.Module):
     """Warp ``(B, C, H, W)`` images into a space around ``(B, 4)`` RoIs; see :func:`functional.warp`."""
 
-    def __init__(self, space: str, output_size: W.Size = 112, keep_aspect_ratio: bool = False,
+    def __init__(self, space: str, output_size: C.Size = 112, keep_aspect_ratio: bool = False,
                  interpolation: str = "bilinear", padding: str = "zeros") -> None:
         super().__init__()
-        self.space = W.check_space(space)
-        self.output_size = W._size(output_size, "output_size")
+        self.space = C.check_space(space)
+        self.output_size = C.check_size(output_size, "output_size")
         self.keep_aspect_ratio = keep_aspect_ratio
         self.interpolation = interpolation
         self.padding = padding
 
-    def forward(self, images: torch.Tensor, rois: torch.Tensor, angular_offsets: W.Angles = None) -> torch.Tensor:
+    def forward(self, images: torch.Tensor, rois: torch.Tensor, angular_offsets: C.Angles = None) -> torch.Tensor:
         return W.warp(images, rois, self.output_size, self.space, angular_offsets, self.interpolation,
                       self.padding, self.keep_aspect_ratio)
 
@@ -34,16 +35,16 @@ class RoIWarp(nn.Module):
 class RoIRestore(nn.Module):
     """Restore warped ``(B, C, H_w, W_w)`` images to ``image_size``; see :func:`functional.restore`."""
 
-    def __init__(self, space: str, image_size: W.Size, keep_aspect_ratio: bool = False,
+    def __init__(self, space: str, image_size: C.Size, keep_aspect_ratio: bool = False,
                  interpolation: str = "bilinear", padding: str = "zeros") -> None:
         super().__init__()
-        self.space = W.check_space(space)
-        self.image_size = W._size(image_size, "image_size")
+        self.space = C.check_space(space)
+        self.image_size = C.check_size(image_size, "image_size")
         self.keep_aspect_ratio = keep_aspect_ratio
         self.interpolation = interpolation
         self.padding = padding
 
-    def forward(self, warped: torch.Tensor, rois: torch.Tensor, angular_offsets: W.Angles = None) -> torch.Tensor:
+    def forward(self, warped: torch.Tensor, rois: torch.Tensor, angular_offsets: C.Angles = None) -> torch.Tensor:
         return W.restore(warped, rois, self.image_size, self.space, angular_offsets, self.interpolation,
                          self.padding, self.keep_aspect_ratio)
 
@@ -83,7 +84,7 @@ class RandomRoIWarp(nn.Module):
             the same augmentation on any device.
     """
 
-    def __init__(self, space: str, output_size: W.Size = 112, max_shift: float = 0.1, max_scale: float = 0.1,
+    def __init__(self, space: str, output_size: C.Size = 112, max_shift: float = 0.1, max_scale: float = 0.1,
                  max_rotation: float = math.radians(15.0), keep_aspect_ratio: bool = False,
                  interpolation: str = "bilinear", padding: str = "zeros",
                  generator: torch.Generator | None = None) -> None:
@@ -99,11 +100,11 @@ class RandomRoIWarp(nn.Module):
 
     def sample(self, rois: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw jittered ``(B, 4)`` RoIs and ``(B,)`` angles for ``(B, 4)`` RoIs."""
-        W._check_rois(rois)
+        C.check_rois(rois)
         generator = generator if generator is not None else self.generator
         device = generator.device if generator is not None else rois.device
         draws = torch.rand(rois.shape[0], 4, generator=generator, device=device, dtype=torch.float64)
-        draws = (2.0 * draws - 1.0).to(device=rois.device, dtype=W._compute_dtype(rois.dtype)
+        draws = (2.0 * draws - 1.0).to(device=rois.device, dtype=C.compute_dtype(rois.dtype)
                                        if rois.is_floating_point() else torch.float32)
         rois = rois.to(draws.dtype)
         centre = (rois[:, :2] + rois[:, 2:]) / 2.0
@@ -113,11 +114,11 @@ class RandomRoIWarp(nn.Module):
         jittered = torch.cat((centre - size / 2.0, centre + size / 2.0), dim=1)
         return jittered, draws[:, 3] * self.max_rotation
 
-    def forward(self, images: torch.Tensor, rois: torch.Tensor, angular_offsets: W.Angles = None,
+    def forward(self, images: torch.Tensor, rois: torch.Tensor, angular_offsets: C.Angles = None,
                 generator: torch.Generator | None = None) -> WarpedBatch:
-        W._check_images(images, "images")
-        W._check_rois(rois, images.shape[0])
-        base = W._angles(angular_offsets, images.shape[0], W._float(rois, W._compute_dtype(images.dtype)))
+        C.check_images(images, "images")
+        C.check_rois(rois, images.shape[0])
+        base = C.as_angles(angular_offsets, images.shape[0], C.float_rois(rois, C.compute_dtype(images.dtype)))
         if self.training:
             rois, angles = self.sample(rois, generator)
             angles = angles.to(base.dtype) + base
