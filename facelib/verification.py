@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -29,7 +28,7 @@ from .align import central_box
 from .data import BENCHMARKS
 from .data.cfp import cfp_root, read_cfp_pairs
 from .data.fetch import data_dir, fetch_file
-from .data.images import load_image
+from .data.images import load_image, rotate_image
 from .data.lfw import DEEPFUNNELED_FACE_BOX, Pair, lfw_root, read_pairs
 from .data.pack import FORMAT_VERSION, AlignedPack, PackError, build_pack, load_pack, save_pack
 from .detect import BENCHMARK_DETECTORS
@@ -138,25 +137,17 @@ def FacelibEmbedder(embedder: FaceEmbedder) -> FaceEmbedder:  # noqa: N802 (form
 
 
 def rotate_faces(faces: np.ndarray, degrees: float) -> np.ndarray:
-    """Rotate ``(B, H, W, 3)`` faces in-plane by ``degrees`` (counter-clockwise on screen) about their centre."""
-    if degrees == 0:
-        return faces
-    height, width = faces.shape[1:3]
-    matrix = cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), degrees, 1.0)
-    return np.stack([cv2.warpAffine(face, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=0)
-                     for face in faces])
+    """Rotate ``(B, H, W, 3)`` faces in-plane by ``degrees`` (counter-clockwise on screen) about their centre
+    (:func:`facelib.data.images.rotate_image`)."""
+    return faces if degrees == 0 else np.stack([rotate_image(face, degrees)[0] for face in faces])
 
 
 def rotate_photo(image: np.ndarray, box: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
     """Rotate an ``(H, W, 3)`` photo in-plane by ``degrees`` (counter-clockwise on screen) about its centre, as
     :func:`rotate_faces` does faces; returns it and the bounding box ``(4,)`` of the rotated ``box``."""
-    if degrees == 0:
-        return image, np.asarray(box, np.float32)
-    height, width = image.shape[:2]
-    matrix = cv2.getRotationMatrix2D(((width - 1) / 2, (height - 1) / 2), degrees, 1.0)
+    rotated, matrix = rotate_image(image, degrees)
     x1, y1, x2, y2 = (float(v) for v in box)
     corners = np.array([[x1, y1, 1], [x2, y1, 1], [x1, y2, 1], [x2, y2, 1]]) @ matrix.T
-    rotated = cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=0)
     return rotated, np.concatenate([corners.min(0), corners.max(0)]).astype(np.float32)
 
 

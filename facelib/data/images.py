@@ -73,3 +73,24 @@ def to_image(tensor: torch.Tensor) -> np.ndarray:
         raise ValueError(f"expected a (3, H, W) tensor; got shape {tuple(tensor.shape)}")
     array = tensor.detach().float().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
     return np.ascontiguousarray(array)
+
+
+def rotate_image(image: np.ndarray, degrees: float, centre: tuple[float, float] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate an ``(H, W, C)`` image in-plane by ``degrees`` **counter-clockwise on screen** about ``centre``
+    (``(x, y)`` pixels; default the image centre ``((W - 1) / 2, (H - 1) / 2)``), bilinear, black outside.
+
+    Returns the rotated image (same shape and dtype) and the ``(2, 3)`` matrix that maps a point ``(x, y, 1)``
+    of the original to the rotated image. facelib's one image rotation: the verification rotation curves and
+    the warping figures both use it. Warps take the opposite sign and radians (their ``angular_offsets``
+    turn the RoI frame *clockwise* on screen); :func:`facelib.warp.functional.offset_for_rotation` converts.
+    """
+    height, width = image.shape[:2]
+    if centre is None:
+        centre = ((width - 1) / 2, (height - 1) / 2)
+    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), float(degrees), 1.0)
+    if degrees == 0:
+        return image, matrix
+    rotated = cv2.warpAffine(np.ascontiguousarray(image), matrix, (width, height), flags=cv2.INTER_LINEAR,
+                             borderValue=0)
+    return rotated.reshape(image.shape), matrix

@@ -16,7 +16,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse, Polygon
 
-from ..data.images import to_image, to_tensor
+from ..data.images import rotate_image, to_image, to_tensor
 from ..warp import functional as W
 from ..warp.checks import check_size
 
@@ -143,27 +143,15 @@ def plot_round_trip(image: np.ndarray, roi: Sequence[float], space: str, output_
     return fig
 
 
-def rotate_image(image: np.ndarray, centre: tuple[float, float], angle: float) -> np.ndarray:
-    """Rotate ``image`` by ``angle`` radians (clockwise on screen) about ``centre``, bilinear, zero border."""
-    points = W.pixel_grid(image.shape[:2], torch.zeros((), dtype=torch.float64))[0]
-    cos, sin = math.cos(angle), math.sin(angle)
-    offset = points - torch.tensor(centre, dtype=torch.float64)
-    # The pixel at p shows what was at R(-angle) (p - c) + c.
-    source = torch.stack((cos * offset[..., 0] + sin * offset[..., 1],
-                          -sin * offset[..., 0] + cos * offset[..., 1]), dim=-1) + torch.tensor(centre)
-    size = torch.tensor([image.shape[1], image.shape[0]], dtype=torch.float64)
-    grid = ((2 * source + 1) / size - 1)[None]
-    rotated = torch.nn.functional.grid_sample(to_tensor(image).double(), grid, align_corners=False)
-    return to_image(rotated)
-
-
 def plot_rotation_equivariance(image: np.ndarray, roi: Sequence[float], output_size: int = 112,
                                rows_shifted: int = 14) -> Figure:
     """Rotating the face about the RoI centre by ``k`` rows' angle shifts the polar image by ``k`` rows."""
     height = check_size(output_size, "output_size")[0]
     angle = 2 * math.pi * rows_shifted / height
     x1, y1, x2, y2 = roi
-    rotated = rotate_image(image, ((x1 + x2) / 2, (y1 + y2) / 2), angle)
+    # The polar rows advance clockwise on screen: a clockwise turn of the face (a negative counter-clockwise
+    # rotation) by k rows' angle about the RoI centre rolls the polar image down by k rows.
+    rotated, _ = rotate_image(image, -math.degrees(angle), ((x1 + x2) / 2, (y1 + y2) / 2))
     square = _square(roi)
     polar = warp_image(image, square, "roi_tanh_polar", output_size)
     polar_rotated = warp_image(rotated, square, "roi_tanh_polar", output_size)

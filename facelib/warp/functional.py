@@ -352,6 +352,18 @@ def _sample(images: torch.Tensor, grid: torch.Tensor, interpolation: str, paddin
     return out.to(images.dtype)
 
 
+def offset_for_rotation(degrees: float) -> float:
+    """The angular offset (radians, clockwise on screen: the warps' convention) that undoes a face rotated by
+    ``degrees`` counter-clockwise on screen (the convention of :func:`facelib.data.images.rotate_image` and of
+    the verification rotation curves): ``-radians(degrees)``.
+
+    Example:
+        >>> round(offset_for_rotation(90.0), 4)
+        -1.5708
+    """
+    return -math.radians(degrees)
+
+
 def warp(images: torch.Tensor, rois: torch.Tensor, output_size: Size, space: str = "roi_tanh_polar",
          angular_offsets: Angles = None, interpolation: str = "bilinear", padding: str = "zeros",
          keep_aspect_ratio: bool = False) -> torch.Tensor:

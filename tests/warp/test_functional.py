@@ -364,3 +364,27 @@ def test_rois_may_be_integers_and_angles_scalars():
     a = W.warp(images, torch.tensor([[2, 3, 15, 17]] * 2), 10, "roi_tanh", torch.tensor(0.5))
     b = W.warp(images, torch.tensor([[2.0, 3, 15, 17]] * 2), 10, "roi_tanh", 0.5)
     assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("space", ["cartesian", "roi_tanh_polar"])
+@pytest.mark.parametrize("degrees", [30.0, -75.0, 135.0])
+def test_rotating_the_image_and_offsetting_the_warp_by_the_named_conversion_cancel(space, degrees):
+    """The image rotation (degrees, counter-clockwise) and the warps' angular offsets (radians, clockwise)
+    are opposite conventions; ``offset_for_rotation`` converts, and a wrong sign would not cancel."""
+    from facelib.data.images import rotate_image
+    from facelib.warp.functional import offset_for_rotation
+
+    y, x = np.mgrid[0:120, 0:120].astype(np.float32)
+    image = np.stack([np.exp(-((x - 45) ** 2 + (y - 50) ** 2) / 300), np.exp(-((x - 72) ** 2 + (y - 66) ** 2) / 200),
+                      0.5 + 0.4 * np.sin(x / 9) * np.cos(y / 13)], axis=-1)
+    image = (255 * image).astype(np.uint8)
+    centre = (59.5, 59.5)
+    rotated, _ = rotate_image(image, degrees, centre)
+    rois = torch.tensor([[39.5, 39.5, 79.5, 79.5]], dtype=torch.float64)
+    as_tensor = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].double()  # noqa: E731
+    upright = W.warp(as_tensor(image), rois, 48, space)
+    undone = W.warp(as_tensor(rotated), rois, 48, space, angular_offsets=offset_for_rotation(degrees))
+    wrong = W.warp(as_tensor(rotated), rois, 48, space, angular_offsets=-offset_for_rotation(degrees))
+    core = (slice(None), slice(None), slice(8, 40), slice(8, 40)) if space == "cartesian" else (..., slice(0, 30))
+    assert (undone - upright)[core].abs().mean() < 3.0
+    assert (wrong - upright)[core].abs().mean() > 10.0
