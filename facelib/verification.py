@@ -185,9 +185,8 @@ def run(benchmark: Benchmark, pack: AlignedPack, pack_file: Path, embedder: Embe
         rotation: float = 0.0) -> tuple[VerificationResult, np.ndarray]:
     """Evaluate one embedder on a benchmark; returns the result and the pair distances ``(N,)``."""
     embeddings = embeddings_for(pack, pack_file, embedder, rotation, benchmark.root)
-    index = pack.index()
-    a = embeddings[[index[p.a] for p in benchmark.pairs]]
-    b = embeddings[[index[p.b] for p in benchmark.pairs]]
+    a = embeddings[pack.rows_for([p.a for p in benchmark.pairs])]
+    b = embeddings[pack.rows_for([p.b for p in benchmark.pairs])]
     distances = pair_distances(a, b)
     same = np.array([p.same for p in benchmark.pairs])
     label = embedder.key or "model in memory"

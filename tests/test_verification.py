@@ -103,6 +103,9 @@ def test_embeddings_are_cached_by_weights_space_and_rotation(lfw_subset, monkeyp
     assert np.array_equal(V.embeddings_for(pack, path, embedder), first)
     other = FaceEmbedder("mobilefacenet", "roi_tanh")
     assert other.key != embedder.key
+    assert np.array_equal(pack.faces_for([pack.keys[3], pack.keys[1]]), pack.faces[[3, 1]])
+    with pytest.raises(KeyError, match="Nobody_0001.jpg"):
+        pack.rows_for(["Nobody/Nobody_0001.jpg"])
     rotated = V.rotate_faces(pack.faces[:2], 90)
     assert np.array_equal(rotated[0], np.rot90(pack.faces[0]))
 

@@ -35,6 +35,21 @@ class Pool:
         index = {identity: k for k, identity in enumerate(self.identities)}
         return [index[s.identity] for s in self.samples]
 
+    def spread(self, identities: int, per_identity: int) -> list[Sample]:
+        """A small subset that still spans the pool's sources: every k-th identity (in sorted order, k chosen to
+        give ``identities`` of them) with at most ``per_identity`` of its images (notebooks, quick tests)."""
+        if identities < 1 or per_identity < 1:
+            raise ValueError(f"identities and per_identity must be >= 1; got {identities}, {per_identity}")
+        names = sorted({s.identity for s in self.samples})
+        chosen = set(names[:: max(len(names) // identities, 1)][:identities])
+        taken: dict[str, int] = {}
+        subset = []
+        for sample in self.samples:
+            if sample.identity in chosen and taken.get(sample.identity, 0) < per_identity:
+                taken[sample.identity] = taken.get(sample.identity, 0) + 1
+                subset.append(sample)
+        return subset
+
     def report(self) -> str:
         lines = [f"{len(self.samples)} images of {len(self.identities)} identities"]
         lines += [f"excluded {len(names)} identities: {reason}" for reason, names in self.excluded.items()]

@@ -59,12 +59,17 @@ class AlignedPack:
     def index(self) -> dict[str, int]:
         return {key: k for k, key in enumerate(self.keys)}
 
-    def faces_for(self, keys: Sequence[str]) -> np.ndarray:
+    def rows_for(self, keys: Sequence[str]) -> np.ndarray:
+        """``(K,)`` the row of each key (image path) in the pack's arrays; a missing key is named."""
         index = self.index()
         missing = [key for key in keys if key not in index]
         if missing:
             raise KeyError(f"{len(missing)} images are not in the pack, e.g. {missing[0]!r}")
-        return self.faces[[index[key] for key in keys]]
+        return np.array([index[key] for key in keys], dtype=np.int64)
+
+    def faces_for(self, keys: Sequence[str]) -> np.ndarray:
+        """``(K, 112, 112, 3)`` the aligned faces of ``keys``, in that order."""
+        return self.faces[self.rows_for(keys)]
 
 
 def build_pack(keys: Sequence[str], root: Path, detector, fallback_box: Callable[[np.ndarray], Sequence[float]],

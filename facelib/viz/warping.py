@@ -169,6 +169,18 @@ def plot_rotation_equivariance(image: np.ndarray, roi: Sequence[float], output_s
     return fig
 
 
+def plot_augmented(batch, title_size: int = 9) -> Figure:
+    """A row of augmented warps (a :class:`facelib.warp.WarpedBatch` of ``(B, 3, H, W)`` images in ``[0, 1]``),
+    each titled with the rotation it got (degrees as the warps count them: clockwise on screen)."""
+    count = len(batch.images)
+    fig = Figure(figsize=(2 * count, 2.2), layout="constrained")
+    for ax, image, angle in zip(np.atleast_1d(fig.subplots(1, count)), batch.images, batch.angles, strict=True):
+        ax.imshow(image.detach().permute(1, 2, 0).clamp(0, 1).float().cpu().numpy())
+        ax.set_title(f"{math.degrees(float(angle)):+.0f} deg", fontsize=title_size)
+        ax.axis("off")
+    return fig
+
+
 def _square(roi: Sequence[float]) -> tuple[float, float, float, float]:
     """The square box of the same area and centre (rotation equivariance needs a circular RoI)."""
     x1, y1, x2, y2 = roi

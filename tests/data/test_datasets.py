@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +89,17 @@ def test_identity_folders(tmp_path):
     assert len(folders.identity_folders(tmp_path, "x", min_images=2)) == 3
     with pytest.raises(FileNotFoundError, match="identity folder root not found"):
         folders.identity_folders(tmp_path / "missing", "x")
+
+
+def test_a_spread_of_the_pool_takes_every_kth_identity_and_caps_its_images():
+    from facelib.data.folders import Pool, Sample
+
+    samples = [Sample(Path(f"/p/{source}{i}/{k}.jpg"), f"{source}/{i}") for source in ("a", "b", "c")
+               for i in range(10) for k in range(5)]
+    pool = Pool(samples, sorted({s.identity for s in samples}))
+    subset = pool.spread(6, 2)
+    identities = sorted({s.identity for s in subset})
+    assert len(identities) == 6 and {i.split("/")[0] for i in identities} == {"a", "b", "c"}  # every source
+    assert all(sum(s.identity == i for s in subset) == 2 for i in identities)
+    with pytest.raises(ValueError, match="per_identity"):
+        pool.spread(3, 0)

@@ -3,8 +3,11 @@ inside a widget does not appear in executed cell outputs)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+import torch
 
 from facelib.viz import warping as V
 from facelib.viz.widgets import WarpExplorer
@@ -120,3 +123,12 @@ def test_worst_pairs_and_gallery():
     assert worst == {"false accepts": [2], "false rejects": [1]}
     faces = np.zeros((2, 112, 112, 3), np.uint8)
     assert len(plot_pair_gallery(faces, faces, ["a", "b"]).axes) == 4
+
+
+def test_augmented_gallery_titles_each_view_with_its_rotation():
+    from facelib.warp import WarpedBatch
+
+    angles = torch.tensor([0.0, math.radians(20), -math.radians(45)])
+    batch = WarpedBatch(torch.rand(3, 3, 16, 16), torch.zeros(3, 4), angles)
+    fig = V.plot_augmented(batch)
+    assert [ax.get_title() for ax in fig.axes] == ["+0 deg", "+20 deg", "-45 deg"]
