@@ -63,16 +63,20 @@ def test_perfect_and_chance_separations():
     assert 0.4 < chance.accuracy < 0.62 and 0.4 < chance.auc < 0.6
 
 
-def test_val_at_far_survives_repeated_far_values_where_scipy_interp1d_raises():
-    from scipy import interpolate
-
+def test_val_at_far_takes_the_largest_threshold_within_the_far_even_when_the_curve_repeats():
     same = np.tile(np.r_[np.ones(30, bool), np.zeros(30, bool)], 10)
     distances = np.where(same, 0.5, 1.5)  # FAR is 0 up to 1.5, then 1: a curve full of repeats
-    far_curve = np.array([np.mean(distances[~same] < t) for t in THRESHOLDS])
-    with pytest.raises(ValueError):
-        interpolate.interp1d(far_curve, THRESHOLDS, kind="slinear")(1e-3)
     result = evaluate(distances, same)
     assert result.val == 1.0 and result.far == 0.0
+    # A graded case worked by hand: different pairs at 1.0, 1.1, ..., so the FAR grows in steps of 1/30 per
+    # fold's training set; at FAR 1e-3 no different pair may be accepted, so the threshold is the largest one
+    # below the closest different pair (1.0): the same pairs at 0.95 are accepted, those at 1.05 are not.
+    same_distances = np.tile(np.r_[np.full(15, 0.95), np.full(15, 1.05)], 10)
+    different = np.tile(1.0 + 0.1 * np.arange(30), 10)
+    distances = np.empty(600)
+    distances[same], distances[~same] = same_distances, different
+    graded = evaluate(distances, same)
+    assert graded.val == pytest.approx(0.5) and graded.far == 0.0
 
 
 def test_tar_at_far_uses_the_roc_and_flags_what_cannot_be_measured():

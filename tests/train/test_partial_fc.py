@@ -92,8 +92,24 @@ def test_sampling_keeps_every_positive_and_a_share_of_negatives():
     local = torch.tensor([3, 50, 99, 3])
     index = pfc._sample(local, torch.Generator().manual_seed(0))
     assert len(index) == 20 and {3, 50, 99} <= set(index.tolist())
-    loss = pfc(x, torch.tensor([3, 50, 99, 3, 1, 2, 3, 4]), torch.Generator().manual_seed(1))
-    assert torch.isfinite(loss)
+    labels = torch.tensor([3, 50, 99, 3, 1, 2, 3, 4])
+    loss = pfc(x, labels, torch.Generator().manual_seed(1))
+    loss.backward()
+    # It is the margin loss over the sampled centres alone (labels renumbered among them) ...
+    index = pfc._sample(labels, torch.Generator().manual_seed(1))
+    assert set(labels.tolist()) <= set(index.tolist())
+    renumbered = torch.tensor([index.tolist().index(label) for label in labels.tolist()])
+    cosine = torch.nn.functional.linear(torch.nn.functional.normalize(x),
+                                        torch.nn.functional.normalize(pfc.weight[index].detach()))
+    assert loss.item() == pytest.approx(ArcFaceLoss()(cosine, renumbered).item(), rel=1e-5)
+    # ... which is not the loss over all centres, and the centres left out get no gradient this step.
+    full = PartialFC(ArcFaceLoss(), 4, 100, rank=0, world_size=1)
+    with torch.no_grad():
+        full.weight.copy_(pfc.weight)
+    assert abs(full(x, labels).item() - loss.item()) > 0.1
+    left_out = torch.ones(100, dtype=torch.bool)
+    left_out[index] = False
+    assert pfc.weight.grad[left_out].abs().max() == 0 and pfc.weight.grad[index].abs().sum(1).gt(0).all()
     with pytest.raises(ValueError, match="labels must be in"):
         pfc(x, torch.full((BATCH,), 100))
     with pytest.raises(ValueError, match="sample_rate"):

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from facelib.viz import warping as V
+from facelib.warp import functional as W
 from facelib.viz.widgets import WarpExplorer
 
 
@@ -31,13 +32,28 @@ def test_plot_spaces_shows_the_warp_of_every_space(photo):
     assert len(V.figure_png(fig)) > 1000
 
 
-def test_sampling_grid_lines_lie_where_the_warp_samples(photo):
-    _, box = photo
-    rows, cols = V.sampling_lines(box, "roi_tanh", 16, lines=3)
-    assert rows.shape == (3, 16, 2) and cols.shape == (3, 16, 2)
-    # The middle row of a 16-pixel roi_tanh output is half a pixel above the box's centre line in
-    # normalised units (pixel centres): x spreads beyond the box, y stays near the centre.
-    assert rows[1, :, 0].min() < box[0] and rows[1, :, 0].max() > box[2]
+@pytest.mark.parametrize("space", ["roi_tanh", "roi_tanh_polar"])
+def test_sampling_grid_lines_lie_where_the_warp_samples(photo, space):
+    """Warp an image whose pixels hold their own (x, y): each output pixel then shows the image position it
+    sampled (bilinear sampling of a linear ramp is exact), and the drawn lines must pass through exactly
+    those positions, in x and in y."""
+    image, box = photo
+    height, width = image.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    coordinates = torch.from_numpy(np.stack([xs, ys]))[None]  # (1, 2, H, W): channel 0 = x, 1 = y
+    size, lines = 16, 4  # lines on output rows/columns 0, 5, 10, 15
+    sampled = W.warp(coordinates, torch.tensor([box], dtype=torch.float64), size, space)[0]  # (2, 16, 16)
+    rows, cols = V.sampling_lines(box, space, size, lines=lines)
+    assert rows.shape == (lines, size, 2) and cols.shape == (lines, size, 2)
+    for line, (drawn_rows, drawn_cols) in enumerate(zip(rows, cols, strict=True)):
+        k = 5 * line
+        for drawn, seen in ((drawn_rows, sampled[:, k, :].T.numpy()), (drawn_cols, sampled[:, :, k].T.numpy())):
+            inside = (drawn[:, 0] > 0) & (drawn[:, 0] < width - 1) & (drawn[:, 1] > 0) & (drawn[:, 1] < height - 1)
+            assert inside.sum() >= 4
+            np.testing.assert_allclose(drawn[inside], seen[inside], atol=1e-6)
+    # And the lines do spread: a middle row of roi_tanh runs beyond the box on both sides.
+    if space == "roi_tanh":
+        assert rows[1, :, 0].min() < box[0] and rows[1, :, 0].max() > box[2]
 
 
 def test_round_trip_figure_and_error(photo):
