@@ -1,4 +1,4 @@
-"""Face detection: a small protocol, YuNet (default for photos), MTCNN (default for benchmark packs),
+"""Face detection: a small protocol, YuNet (default for photos and CFP packs), MTCNN (default for LFW packs),
 adapters for RetinaFace (ibug, tiny), the face-choice rule and detection on a downscaled copy.
 
 A detector takes one ``(H, W, 3)`` uint8 RGB image and returns a :class:`Detections` with boxes

@@ -44,8 +44,10 @@ class CombinedMarginLoss(nn.Module):
     """Cross-entropy on ``s * cos(theta)`` logits with the margin ``cos(m1 theta + m2) - m3`` on the target.
 
     ``forward(cosine, labels)``: ``cosine`` is ``(B, C)`` in ``[-1, 1]``, ``labels`` ``(B,)`` class
-    indices; rows labelled ``-1`` carry no target (Partial FC: the class lives on another shard) and
-    get no margin but still count in the softmax. Returns the mean loss.
+    indices. Rows labelled ``-1`` carry no target: :meth:`logits` leaves them without margin (Partial FC
+    uses that for samples whose class lives on another shard, and computes their softmax itself), and
+    :meth:`forward` leaves them out of the mean: it returns the mean loss over the labelled rows, and a
+    batch without any is refused (its mean would be NaN).
     """
 
     def __init__(self, s: float = 64.0, m1: float = 1.0, m2: float = 0.5, m3: float = 0.0) -> None:
@@ -87,6 +89,8 @@ class CombinedMarginLoss(nn.Module):
             return logits * self.s
 
     def forward(self, cosine: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if labels.numel() and not (labels >= 0).any():
+            raise ValueError("every row is labelled -1 (no target): the margin loss needs labelled rows")
         logits = self.logits(cosine, labels)
         with torch.autocast(device_type=cosine.device.type, enabled=False):
             return F.cross_entropy(logits, labels.clamp(min=0), reduction="none")[labels >= 0].mean()

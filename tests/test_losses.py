@@ -99,6 +99,8 @@ def test_rows_without_a_target_get_no_margin():
     assert logits[0, 0] < COSINE[0, 0] * 10
     expected = F.cross_entropy(logits[[0, 2]], torch.tensor([0, 2]))
     assert loss_fn(COSINE, torch.tensor([0, -1, 2])) == pytest.approx(expected.item())
+    with pytest.raises(ValueError, match="every row is labelled -1"):
+        loss_fn(COSINE, torch.full((3,), -1))
 
 
 @pytest.mark.parametrize("kwargs,message", [({"s": 0}, "scale"), ({"m1": 0.5}, "margins"), ({"m2": 4.0}, "below pi")])

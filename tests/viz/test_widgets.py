@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from facelib.viz import warping as V
-from facelib.warp import functional as W
 from facelib.viz.widgets import WarpExplorer
+from facelib.warp import functional as W
 
 
 @pytest.fixture(scope="module")
