@@ -364,6 +364,16 @@ def offset_for_rotation(degrees: float) -> float:
     return -math.radians(degrees)
 
 
+def _checked_call(images: torch.Tensor, name: str, rois: torch.Tensor, space: str, interpolation: str,
+                  padding: str) -> torch.Tensor:
+    """Validate the arguments of a sampling call; returns the RoIs in the images' compute dtype."""
+    check_images(images, name)
+    check_space(space)
+    check_rois(rois, images.shape[0])
+    check_sampling(interpolation, padding)
+    return float_rois(rois, compute_dtype(images.dtype))
+
+
 def warp(images: torch.Tensor, rois: torch.Tensor, output_size: Size, space: str = "roi_tanh_polar",
          angular_offsets: Angles = None, interpolation: str = "bilinear", padding: str = "zeros",
          keep_aspect_ratio: bool = False) -> torch.Tensor:
@@ -388,12 +398,9 @@ def warp(images: torch.Tensor, rois: torch.Tensor, output_size: Size, space: str
         >>> warp(images, rois, 112, "roi_tanh_polar").shape
         torch.Size([2, 3, 112, 112])
     """
-    check_images(images, "images")
-    check_space(space)
-    check_rois(rois, images.shape[0])
-    check_sampling(interpolation, padding)
-    grid = _warp_grid(float_rois(rois, compute_dtype(images.dtype)), angular_offsets, tuple(images.shape[-2:]),
-                      check_size(output_size, "output_size"), space, keep_aspect_ratio)
+    rois = _checked_call(images, "images", rois, space, interpolation, padding)
+    grid = _warp_grid(rois, angular_offsets, tuple(images.shape[-2:]), check_size(output_size, "output_size"), space,
+                      keep_aspect_ratio)
     return _sample(images, grid, interpolation, padding)
 
 
@@ -417,12 +424,9 @@ def restore(warped: torch.Tensor, rois: torch.Tensor, image_size: Size, space: s
         >>> restore(polar, rois, (250, 250), "roi_tanh_polar").shape
         torch.Size([1, 3, 250, 250])
     """
-    check_images(warped, "warped")
-    check_space(space)
-    check_rois(rois, warped.shape[0])
-    check_sampling(interpolation, padding)
-    grid = _restore_grid(float_rois(rois, compute_dtype(warped.dtype)), angular_offsets, tuple(warped.shape[-2:]),
-                         check_size(image_size, "image_size"), space, keep_aspect_ratio)
+    rois = _checked_call(warped, "warped", rois, space, interpolation, padding)
+    grid = _restore_grid(rois, angular_offsets, tuple(warped.shape[-2:]), check_size(image_size, "image_size"), space,
+                         keep_aspect_ratio)
     source = _wrap_rows(warped) if space == "roi_tanh_polar" else warped
     return _sample(source, grid, interpolation, padding)
 
