@@ -117,7 +117,7 @@ def _prepare(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from .embed import FaceEmbedder
     from .peers import SFaceEmbedder, create_peer
-    from .verification import load_benchmark, prepare, run, write_json
+    from .verification import load_benchmark, prepare, run_rotations, write_json
     from .viz.verification import plot_distances, plot_roc, plot_rotation
 
     benchmark = load_benchmark(args.benchmark, args.pairs)
@@ -137,13 +137,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     stem = f"{benchmark.name}-{report['detector']}-{embedder.key}"
-    results, curve = [], []
-    for rotation in args.rotations:
-        result, distances = run(benchmark, pack, pack_file, embedder, rotation)
+    runs = run_rotations(benchmark, pack, pack_file, embedder, args.rotations)
+    curve = [(rotation, result.accuracy) for rotation, result, _ in runs]
+    results = [result.to_dict() for _, result, _ in runs]
+    for k, (_, result, distances) in enumerate(runs):
         print(result.table())
-        results.append(result.to_dict())
-        curve.append((rotation, result.accuracy))
-        if rotation == args.rotations[0]:
+        if k == 0:
             same = [p.same for p in benchmark.pairs]
             plot_roc([result]).savefig(output / f"{stem}-roc.png", dpi=100)
             plot_distances(distances, same, float(result.fold_thresholds.mean()),

@@ -202,8 +202,16 @@ def write_json(path: Path, data: dict) -> Path:
     return path
 
 
+def run_rotations(benchmark: Benchmark, pack: AlignedPack, pack_file: Path, embedder: Embedder,
+                  rotations: Sequence[float]) -> list[tuple[float, VerificationResult, np.ndarray]]:
+    """:func:`run` with both faces of every pair rotated in-plane by each angle (degrees, counter-clockwise on
+    screen, about the aligned crop's centre; see :func:`rotate_faces`): ``[(degrees, result, distances)]``."""
+    return [(float(angle), *run(benchmark, pack, pack_file, embedder, float(angle))) for angle in rotations]
+
+
 def rotation_curve(benchmark: Benchmark, pack: AlignedPack, pack_file: Path, embedder: Embedder,
                    rotations: Sequence[float]) -> list[tuple[float, float]]:
-    """``[(degrees, accuracy), ...]``: the benchmark with both faces of every pair rotated in-plane by each angle
-    (counter-clockwise on screen, about the aligned crop's centre; see :func:`rotate_faces`)."""
-    return [(float(angle), run(benchmark, pack, pack_file, embedder, float(angle))[0].accuracy) for angle in rotations]
+    """``[(degrees, accuracy), ...]`` of :func:`run_rotations`: what :func:`facelib.viz.verification.plot_rotation`
+    draws."""
+    return [(angle, result.accuracy) for angle, result, _ in run_rotations(benchmark, pack, pack_file, embedder,
+                                                                            rotations)]
