@@ -26,7 +26,7 @@ import torch
 from facelib.detect import BENCHMARK_DETECTORS
 from facelib.embed import FaceEmbedder, resolve_precision
 from facelib.peers import PEERS, create_peer
-from facelib.verification import load_benchmark, prepare, run
+from facelib.verification import load_benchmark, prepare, rotation_curve, run
 from facelib.weights import registry, weights_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,7 +61,8 @@ def evaluate_row(name: str, embedder, params: float | None, rotation_pairs: int 
         row[benchmark] = run(bench, pack_b, path_b, embedder)[0].accuracy
     small = load_benchmark("lfw", rotation_pairs, progress=False)
     pack_s, path_s = prepare(small)
-    row["rotations"] = {str(r): run(small, pack_s, path_s, embedder, float(r))[0].accuracy for r in ROTATIONS}
+    curve = rotation_curve(small, pack_s, path_s, embedder, ROTATIONS)
+    row["rotations"] = {f"{angle:g}": accuracy for angle, accuracy in curve}
     print(f"{name}: LFW {100 * row['lfw']:.2f} +- {100 * row['lfw_std']:.2f}", flush=True)
     return row
 
