@@ -50,6 +50,7 @@ class WeightsEntry:
     name: str = ""  # how users ask for it (``--weights NAME``); defaults to the file's stem
     default: bool = False  # the model ``facelib verify`` and ``FaceEmbedder()`` use when none is named
     subset_accuracy: float = 0.0  # LFW accuracy (%) on the balanced 600-pair subset CI re-checks
+    holdout_cosine: float | None = None  # student-teacher cosine on held-out pool identities: picks the default
 
     @property
     def key(self) -> str:

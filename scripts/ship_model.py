@@ -4,8 +4,9 @@
 
 Evaluates the model once on LFW (full 6,000 pairs: accuracy and the calibrated threshold, the mean of
 the 10 folds' thresholds) and on the 600-pair subset the CI test re-checks; marks the registry entry
-with the best LFW accuracy as the default. Model selection happened before this, on held-out pool
-identities (the run's summary); LFW is read here once per final model. The card's results table is
+the default as below. Model selection happened before this, on held-out pool
+identities (the run's summary); LFW is read here once per final model. The default model is the entry
+with the highest held-out cosine, so that choosing it never looks at LFW either. The card's results table is
 filled by ``python benchmarks/results.py --write-docs``.
 """
 
@@ -117,9 +118,10 @@ def main(argv: list[str] | None = None) -> None:
                                   f"{100 * results[CHECK_PAIRS].accuracy:.2f}",
                          accuracy=round(100 * full.accuracy, 2), threshold=round(float(full.fold_thresholds.mean()), 4),
                          embedding_size=config["embedding_size"], card=f"{name}.md", name=name,
-                         subset_accuracy=round(100 * results[CHECK_PAIRS].accuracy, 2))
+                         subset_accuracy=round(100 * results[CHECK_PAIRS].accuracy, 2),
+                         holdout_cosine=round(summary["holdout_teacher_cosine"], 4))
     entries = [e for e in registry() if e.key != name] + [entry]
-    best = max(entries, key=lambda e: e.accuracy)
+    best = max(entries, key=lambda e: -1.0 if e.holdout_cosine is None else e.holdout_cosine)  # never LFW
     data = {"weights": [asdict(e) | {"default": e.key == best.key} for e in entries]}
     write_pool_list()
     with atomic_path(weights_dir() / "registry.json") as tmp:
