@@ -417,6 +417,7 @@ class Trainer:
         finally:
             if self.writer is not None:
                 self.writer.close()
+                self.writer = None
         return summary
 
     def _epoch_loader(self) -> DataLoader:
