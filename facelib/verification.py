@@ -39,7 +39,6 @@ from .peers import DlibEmbedder, SFaceEmbedder  # noqa: F401 (re-exported)
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class Benchmark:
     name: str

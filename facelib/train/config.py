@@ -14,6 +14,8 @@ import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..data import BENCHMARKS
+
 
 @dataclass
 class TrainConfig:
@@ -110,7 +112,7 @@ _TYPES = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), 
 _CHOICES = {"loss": ("arcface", "cosface", "combined"), "schedule": ("poly", "step", "cosine"),
             "optimizer": ("sgd", "adamw"), "amp": ("auto", "fp16", "bf16", "none"), "on_nonfinite": ("stop", "skip"),
             "on_bad_image": ("raise", "skip"), "teacher": ("", "sface"),
-            "verify_benchmark": ("", "lfw", "cfp-ff", "cfp-fp")}
+            "verify_benchmark": ("", *BENCHMARKS)}
 
 
 def _value(text: str):
