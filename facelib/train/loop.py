@@ -38,7 +38,7 @@ from .._atomic import atomic_path
 from ..losses import create_loss
 from ..models import create_model, input_spec, model_input
 from ..warp import RandomRoIWarp
-from ..weights import save_weights
+from ..weights import find_weights, load_weights, registry, save_weights, verify_entry
 from .config import TrainConfig
 from .data import EpochBatches, FaceTrainingSet, collate
 from .distill import distillation_loss, identity_outliers, teacher_targets
@@ -149,6 +149,8 @@ class Trainer:
         self._select_images()
         self.batches = EpochBatches(len(self.train_indices), config.batch_size, config.seed, self.rank, self.world)
         self.model = create_model(config.model, config.embedding_size).to(self.device)
+        if config.init_weights and not resume:  # a resumed run's weights come from its checkpoint
+            self._load_initial_weights()
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.net = (torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else self.model)
@@ -213,6 +215,30 @@ class Trainer:
         self.report.update({"training_images": int(len(self.train_indices)),
                             "holdout_identities": int(len(held)), "holdout_images": int(len(self.holdout_indices))})
         log.info("training images: %s", self.report)
+
+    def _load_initial_weights(self) -> None:
+        """Warm start: load ``config.init_weights`` (a registered name, checked against its sha256 and against
+        the run's model, space and embedding size, or a weights file) into the fresh model."""
+        config, name = self.config, self.config.init_weights
+        entry = find_weights(name=name)
+        if entry is not None:
+            found = (entry.model, entry.space, entry.embedding_size)
+            if found != (config.model, config.space, config.embedding_size):
+                raise ValueError(f"init_weights {name!r} is a {found[0]} in {found[1]} space with {found[2]}-d "
+                                 f"embeddings; this run trains a {config.model} in {config.space} space with "
+                                 f"{config.embedding_size}-d embeddings")
+            path = verify_entry(entry)
+        else:
+            path = Path(name)
+            if not path.is_file():
+                names = ", ".join(e.key for e in registry()) or "none"
+                raise FileNotFoundError(f"init_weights {name!r} is neither a registered model (registered: {names}) "
+                                        "nor a weights file")
+        from ..data.fetch import sha256sum
+
+        load_weights(self.model, path)
+        self.report.update({"init_weights": name, "init_weights_sha256": sha256sum(path)})
+        log.info("initialised from %s (%s)", name, path)
 
     # -- checkpoints -------------------------------------------------------------------------------
 

@@ -293,3 +293,56 @@ def test_cli_shows_training_failures_as_one_message(tiny_pack, tmp_path, capsys)
     (tmp_path / "run" / "checkpoint-rank0.previous.pt").unlink(missing_ok=True)
     assert cli.main(["train", "--config", str(config), "--resume"]) == 2
     assert "damaged or not a facelib checkpoint" in capsys.readouterr().err
+
+
+def test_a_warm_start_begins_from_the_given_weights_file(tiny_pack, tmp_path):
+    from facelib.data.fetch import sha256sum
+    from facelib.weights import read_state_dict
+
+    train(_config(tiny_pack, tmp_path / "first", total_steps=2))
+    weights = tmp_path / "first" / "mobilefacenet_roi_tanh_polar.safetensors"
+    trainer = Trainer(_config(tiny_pack, tmp_path / "second", init_weights=str(weights)), callbacks=[])
+    state, _ = read_state_dict(weights)
+    assert all(torch.equal(value, state[key].to(value.dtype)) for key, value in trainer.model.state_dict().items())
+    fresh, first = Trainer(_config(tiny_pack, tmp_path / "third"), callbacks=[]), next(iter(state))
+    assert not torch.equal(fresh.model.state_dict()[first], state[first].float())
+    summary = trainer.run(steps=1)
+    assert summary["init_weights"] == str(weights) and summary["init_weights_sha256"] == sha256sum(weights)
+
+
+def test_a_warm_start_from_a_registered_model_is_checked_against_the_run(tiny_pack, tmp_path):
+    from facelib.weights import find_weights, read_state_dict
+
+    entry = find_weights(name="mobilefacenet_roi_tanh_polar_long")
+    config = _config(tiny_pack, tmp_path / "run", embedding_size=entry.embedding_size, init_weights=entry.key)
+    trainer = Trainer(config, callbacks=[])
+    state, _ = read_state_dict(entry.path)  # float16 on disk, float32 in training
+    assert all(torch.equal(value, state[key].float()) for key, value in trainer.model.state_dict().items()
+               if value.is_floating_point())
+    with pytest.raises(ValueError, match="roi_tanh_polar space.*this run trains a mobilefacenet in cartesian"):
+        Trainer(config.replace(space="cartesian", output=str(tmp_path / "b")), callbacks=[])
+    with pytest.raises(ValueError, match="128-d embeddings; this run .* 32-d"):
+        Trainer(config.replace(embedding_size=32, output=str(tmp_path / "c")), callbacks=[])
+    with pytest.raises(FileNotFoundError, match="'no_such_model' is neither a registered model .*"
+                                                "mobilefacenet_roi_tanh_polar_long"):
+        Trainer(config.replace(init_weights="no_such_model", output=str(tmp_path / "d")), callbacks=[])
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "configs").glob("distill_*.py")),
+                         ids=lambda p: p.stem)
+def test_every_distillation_recipe_is_the_one_recipe_with_its_documented_changes(path):
+    import dataclasses
+
+    from facelib.train.config import distill_recipe
+    from facelib.weights import find_weights
+
+    config = load_config(path)
+    base = distill_recipe(config.space)
+    changed = {f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(base, f.name)}
+    assert changed <= {"output", "total_steps", "checkpoint_every", "verify_every", "augment", "init_weights"}
+    assert config.output == "runs/" + path.stem.replace("distill_", "")
+    assert {k: v for k, v in config.augment.items() if k != "max_rotation"} == \
+        {k: v for k, v in base.augment.items() if k != "max_rotation"}
+    if config.init_weights:  # a warm start names a shipped model of the same space
+        entry = find_weights(name=config.init_weights)
+        assert entry is not None and entry.space == config.space

@@ -1,0 +1,20 @@
+"""The rotation-robust MobileFaceNet, warm-started: the full-circle recipe of
+``distill_mobilefacenet_roi_tanh_polar_rot.py`` (roi_tanh_polar, in-plane rotation of up to 180 degrees either
+way, the teacher's target always the upright face) run for 2,000 steps from the shipped upright model
+``mobilefacenet_roi_tanh_polar_long`` instead of from a random initialisation. Its total budget is therefore
+2,400 + 2,000 steps. Same seed, so the same 30 pool identities stay held out in both stages.
+
+    facelib pack pool data/pool
+    facelib train --config configs/distill_mobilefacenet_roi_tanh_polar_long.py   # or use the shipped weights
+    facelib train --config configs/distill_mobilefacenet_roi_tanh_polar_rot_long.py
+"""
+
+import math
+
+from facelib.train.config import distill_recipe
+
+config = distill_recipe("roi_tanh_polar", name="mobilefacenet_roi_tanh_polar_rot_long",
+                        init_weights="mobilefacenet_roi_tanh_polar_long", total_steps=2000,
+                        checkpoint_every=50, verify_every=400,
+                        augment={"max_shift": 0.05, "max_scale": 0.1, "max_rotation": math.pi, "flip": True,
+                                 "colour": 0.2, "grey": 0.1})
