@@ -48,6 +48,18 @@ def write_pool_list() -> Path:
     return path
 
 
+def wall_time(config: dict, summary: dict) -> str:
+    """The run's wall time; for a resumed run the summary times only the last part, so the whole run is
+    estimated at that part's throughput (and said to be an estimate)."""
+    rate = summary["images_per_second"]
+    text = f"{summary['seconds'] / 60:.1f} min at {rate:.1f} img/s"
+    if summary.get("steps_this_run", summary["steps"]) < summary["steps"]:
+        whole = summary["steps"] * config["batch_size"] / rate / 60
+        text += (f" for the last {summary['steps_this_run']} of {summary['steps']} steps (a resumed run; "
+                 f"~{whole:.0f} min in all at that rate)")
+    return text
+
+
 def card(name: str, config: dict, summary: dict, entry: WeightsEntry, subset: float) -> str:
     augment = config["augment"]
     rotation = "full circle (+-180 degrees)" if augment["max_rotation"] > 3 else \
@@ -69,7 +81,7 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry, subset: fl
 | initialisation | {start} |
 | recipe | AdamW lr {config['lr']:g}, weight decay {config['weight_decay']:g}, cosine decay, warm-up {config['warmup_steps']} steps, batch {config['batch_size']}, bf16 autocast, {summary['steps']} steps |
 | command | `facelib pack pool data/pool && facelib train --config configs/distill_mobilefacenet_{name.removeprefix('mobilefacenet_')}.py --set total_steps={summary['steps']}` |
-| wall time and hardware | {summary['seconds'] / 60:.1f} min at {summary['images_per_second']:.1f} img/s on {summary['hardware']} |
+| wall time and hardware | {wall_time(config, summary)} on {summary['hardware']} |
 | model selection | the final step; held-out pool identities' student-teacher cosine {summary['holdout_teacher_cosine']:.3f} (never LFW or CFP) |
 | threshold | squared L2 {entry.threshold:.3f} (cosine {1 - entry.threshold / 2:.3f}): the mean of the LFW 10-fold thresholds |
 | CI check | LFW {CHECK_PAIRS}-pair subset: {100 * subset:.2f} % (`tests/test_shipped_weights.py` asserts within 1.5 points; precision `auto`) |

@@ -59,3 +59,37 @@ def test_the_registry_file_is_valid_json_with_every_field():
     data = json.loads((weights_dir() / "registry.json").read_text())
     for entry in data["weights"]:
         assert {"file", "model", "space", "sha256", "threshold", "card", "subset_accuracy"} <= set(entry)
+
+
+def _table_rows(text: str) -> dict[str, str]:
+    """The rows of a document's generated results block, by model name."""
+    block = text.split("<!-- results:start -->")[1].split("<!-- results:end -->")[0]
+    return {line.split("|")[1].strip(): line for line in block.splitlines() if line.startswith("| ")}
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])
+def test_every_document_shows_the_same_results_row_for_a_shipped_model(entry):
+    from pathlib import Path
+
+    readme = _table_rows((Path(__file__).resolve().parents[1] / "README.md").read_text())
+    weights_readme = _table_rows((weights_dir() / "README.md").read_text())
+    card = _table_rows((weights_dir() / entry.card).read_text())
+    assert entry.key in readme, f"README.md's results table has no row for {entry.key}"
+    assert readme[entry.key] == weights_readme[entry.key] == card[entry.key]
+    lfw = float(readme[entry.key].split("|")[2].split("+-")[0])
+    assert lfw == pytest.approx(entry.accuracy, abs=0.005), "registry.json and the table disagree on LFW"
+
+
+def test_a_resumed_runs_card_says_its_wall_time_is_for_the_last_part_only():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "ship_model.py"
+    spec = importlib.util.spec_from_file_location("ship_model", path)
+    ship_model = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ship_model)
+    whole = {"steps": 2400, "steps_this_run": 2400, "seconds": 4800.0, "images_per_second": 32.0}
+    assert ship_model.wall_time({"batch_size": 64}, whole) == "80.0 min at 32.0 img/s"
+    resumed = whole | {"steps_this_run": 600, "seconds": 1200.0}
+    text = ship_model.wall_time({"batch_size": 64}, resumed)
+    assert text.startswith("20.0 min at 32.0 img/s for the last 600 of 2400 steps") and "~80 min in all" in text

@@ -1,0 +1,13 @@
+"""The RoI-tanh counterpart of the default: the recipe of ``distill_mobilefacenet_roi_tanh.py`` run for
+2,400 steps, the budget of ``distill_mobilefacenet_roi_tanh_polar_long.py`` and
+``distill_mobilefacenet_cartesian_long.py``, so that three spaces compare at the longer budget too (the
+300-step models compare all four).
+
+    facelib pack pool data/pool
+    facelib train --config configs/distill_mobilefacenet_roi_tanh_long.py [--resume]
+"""
+
+from facelib.train.config import distill_recipe
+
+config = distill_recipe("roi_tanh", name="mobilefacenet_roi_tanh_long", total_steps=2400,
+                        checkpoint_every=50, verify_every=400)
