@@ -173,6 +173,7 @@ def _ddp_worker(rank: int, world: int, port: int, pack: str, output: str) -> Non
     torch.set_num_threads(1)
     config = _config(Path(pack), Path(output), total_steps=2, checkpoint_every=1, batch_size=4, device="cpu")
     train(config)
+    torch.distributed.barrier()  # both ranks are done talking before either tears gloo down
     torch.distributed.destroy_process_group()
 
 

@@ -54,6 +54,7 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
         optimizer.step()
         torch.save({"loss": loss.item(), "backbone": backbone.weight.detach(), "shard": pfc.weight.detach(),
                     "start": pfc.class_start, "end": pfc.class_end}, f"{out}/rank{rank}.pt")
+        dist.barrier()  # both ranks are done talking before either tears gloo down (else a rare SIGABRT)
     finally:
         dist.destroy_process_group()
 
