@@ -1,7 +1,7 @@
 """The RoI-tanh counterpart of the default: the recipe of ``distill_mobilefacenet_roi_tanh.py`` run for
 2,400 steps, the budget of ``distill_mobilefacenet_roi_tanh_polar_long.py`` and
-``distill_mobilefacenet_cartesian_long.py``, so that three spaces compare at the longer budget too (the
-300-step models compare all four).
+``distill_mobilefacenet_cartesian_long.py``, so that the spaces compare at the longer budget too (with
+``distill_mobilefacenet_roi_tanh_circular_long.py``, all four).
 
     facelib pack pool data/pool
     facelib train --config configs/distill_mobilefacenet_roi_tanh_long.py [--resume]

@@ -425,6 +425,13 @@ class Trainer:
         """Train until ``total_steps`` (or for ``steps`` more) and return the summary; the callbacks log, check,
         checkpoint and export (:func:`default_callbacks`)."""
         until = self.config.total_steps if steps is None else min(self.step + steps, self.config.total_steps)
+        finished = self.output / "summary.json"
+        if self.step >= until and self.step == self.config.total_steps and finished.is_file():
+            # A finished run resumed again: its summary (with the wall time of the steps it trained) and its
+            # exported weights stay as they are; re-exporting would write a summary of 0 steps and 0 seconds.
+            log.info("%s already finished at step %d: nothing to train, its summary and weights are kept",
+                     self.output, self.step)
+            return json.loads(finished.read_text())
         self.writer, self.clock = self._tensorboard(), _Clock(self.step)
         self.model.train()
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -248,6 +249,21 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_previous_one(tiny_pack, t
     summary = train(_config(tiny_pack, tmp_path / "run", total_steps=6, checkpoint_every=2), resume=True)
     assert summary["steps_this_run"] == 4  # resumed at step 2
     assert "previous checkpoint" in caplog.text
+
+
+def test_resuming_a_finished_run_keeps_its_summary_and_weights(tiny_pack, tmp_path, caplog):
+    caplog.set_level("INFO", logger="facelib.train.loop")
+    config = _config(tiny_pack, tmp_path / "run", total_steps=4)
+    summary = train(config)
+    files = {name: (tmp_path / "run" / name).read_bytes()
+             for name in ("summary.json", "mobilefacenet_roi_tanh_polar.safetensors")}
+    assert summary["steps_this_run"] == 4 and summary["seconds"] > 0
+    again = train(config, resume=True)
+    assert again == json.loads(files["summary.json"])  # not a summary of 0 steps in 0 seconds
+    assert {name: (tmp_path / "run" / name).read_bytes() for name in files} == files
+    assert "already finished at step 4" in caplog.text
+    (tmp_path / "run" / "summary.json").unlink()  # killed between the last checkpoint and the export
+    assert train(config, resume=True)["steps"] == 4 and (tmp_path / "run" / "summary.json").is_file()
 
 
 def test_resuming_under_a_shape_changing_config_is_refused(tiny_pack, tmp_path):
