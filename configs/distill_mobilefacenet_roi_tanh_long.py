@@ -1,7 +1,6 @@
-"""The RoI-tanh counterpart of the default: the recipe of ``distill_mobilefacenet_roi_tanh.py`` run for
-2,400 steps, the budget of ``distill_mobilefacenet_roi_tanh_polar_long.py`` and
-``distill_mobilefacenet_cartesian_long.py``, so that the spaces compare at the longer budget too (with
-``distill_mobilefacenet_roi_tanh_circular_long.py``, all four).
+"""The default model (highest held-out cosine of the 2,400-step models): the recipe of
+``distill_mobilefacenet_roi_tanh.py`` run for 2,400 steps, the budget of the other ``*_long`` recipes
+(``cartesian``, ``roi_tanh_polar``, ``roi_tanh_circular``), so that all four spaces compare at the longer budget too.
 
     facelib pack pool data/pool
     facelib train --config configs/distill_mobilefacenet_roi_tanh_long.py [--resume]

@@ -245,6 +245,10 @@ class Trainer:
     def checkpoint_path(self, rank: int | None = None) -> Path:
         return self.output / f"checkpoint-rank{self.rank if rank is None else rank}.pt"
 
+    def summary_path(self) -> Path:
+        """``summary.json``: written once a run reaches ``total_steps`` (the :class:`Export` callback)."""
+        return self.output / "summary.json"
+
     def previous_checkpoint_path(self) -> Path:
         return self.checkpoint_path().with_suffix(".previous.pt")
 
@@ -425,8 +429,8 @@ class Trainer:
         """Train until ``total_steps`` (or for ``steps`` more) and return the summary; the callbacks log, check,
         checkpoint and export (:func:`default_callbacks`)."""
         until = self.config.total_steps if steps is None else min(self.step + steps, self.config.total_steps)
-        finished = self.output / "summary.json"
-        if self.step >= until and self.step == self.config.total_steps and finished.is_file():
+        finished = self.summary_path()
+        if self.step == self.config.total_steps and finished.is_file():
             # A finished run resumed again: its summary (with the wall time of the steps it trained) and its
             # exported weights stay as they are; re-exporting would write a summary of 0 steps and 0 seconds.
             log.info("%s already finished at step %d: nothing to train, its summary and weights are kept",
@@ -584,7 +588,7 @@ class Export(Callback):
             config = trainer.config
             save_weights(trainer.model, trainer.output / f"{config.model}_{config.space}.safetensors",
                          space=config.space, steps=str(trainer.step))
-            with atomic_path(trainer.output / "summary.json") as tmp:
+            with atomic_path(trainer.summary_path()) as tmp:
                 tmp.write_text(json.dumps(summary, indent=1))
 
 
