@@ -1,4 +1,4 @@
-"""The default model (highest held-out cosine of the 2,400-step models): the recipe of
+"""The highest held-out cosine of the 2,400-step models (``..._roi_tanh_warm.py`` continues it): the recipe of
 ``distill_mobilefacenet_roi_tanh.py`` run for 2,400 steps, the budget of the other ``*_long`` recipes
 (``cartesian``, ``roi_tanh_polar``, ``roi_tanh_circular``), so that all four spaces compare at the longer budget too.
 
