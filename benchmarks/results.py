@@ -1,6 +1,7 @@
 """The results table: every shipped model and the peers through the identical verification pipeline.
 
     python benchmarks/results.py [--rotation-pairs 600] [--peers sface dlib] [--lfw-only [PEER ...]] [--write-docs]
+    python benchmarks/results.py --write-docs --only MODEL [MODEL ...]
 
 Rows: every entry of ``weights/registry.json`` and the peers (SFace; dlib when installed). Columns: LFW
 10-fold accuracy +- std and VAL@FAR=1e-3 (6,000 pairs), CFP-FF and CFP-FP accuracy (7,000 pairs each),
@@ -11,6 +12,11 @@ unless ``--lfw-only`` says otherwise. Benchmark packs are aligned by
 :data:`facelib.detect.BENCHMARK_DETECTOR`; embeddings are cached, so a rerun is instant. Writes
 ``results/results.md`` and ``results/results.json``; ``--write-docs`` also puts the table into README.md,
 weights/README.md and the results section of every model card.
+
+``--only`` measures just the named registry models and carries every other row over, unchanged, from
+README.md's table (and says so under the table): on a fresh machine without the embedding caches the full
+table takes about two hours of two CPU cores, one new row minutes. The full command stays the one that
+regenerates every figure.
 """
 
 from __future__ import annotations
@@ -73,7 +79,41 @@ def evaluate_row(name: str, embedder, params: float | None, rotation_pairs: int 
     return row
 
 
-def markdown(rows: list[dict], rotation_pairs: int | None, command: str = "python benchmarks/results.py") -> str:
+def _percent(cell: str) -> float | None:
+    return None if cell == "not run" else float(cell) / 100
+
+
+def rows_from_table(text: str) -> dict[str, dict]:
+    """The rows of the results block in ``text`` (a document :func:`markdown` wrote), by model name.
+
+    The inverse of :func:`markdown` at its rounding, so ``markdown`` writes a parsed row back unchanged.
+    Columns that the table does not show (the mean fold threshold) are None.
+    """
+    if START not in text or END not in text:
+        raise ValueError(f"no results block ({START} ... {END}) in the document")
+    block = text.split(START, 1)[1].split(END, 1)[0]
+    rows = {}
+    for line in block.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("| ") or cells[0] == "model":
+            continue
+        if len(cells) != 7 + len(ROTATIONS):
+            raise ValueError(f"a results row with {len(cells)} columns, not {7 + len(ROTATIONS)}: {line!r}")
+        name, lfw, val, ff, fp, *rot = cells[:5 + len(ROTATIONS)]
+        params, ms = cells[-2:]
+        lfw_mean, _, lfw_std = lfw.partition("+-")
+        rows[name] = {"name": name, "params_m": None if params == "-" else float(params),
+                      "lfw": _percent(lfw_mean.strip()),
+                      "lfw_std": _percent(lfw_std.strip()) if lfw_std else None,
+                      "val": _percent(val), "threshold": None,
+                      "ms_per_face": None if ms == "-" else float(ms),
+                      "cfp-ff": _percent(ff), "cfp-fp": _percent(fp),
+                      "rotations": {f"{r:g}": _percent(c) for r, c in zip(ROTATIONS, rot, strict=True)}}
+    return rows
+
+
+def markdown(rows: list[dict], rotation_pairs: int | None, command: str = "python benchmarks/results.py",
+             measured: list[str] | None = None) -> str:
     subset = "all 6,000 pairs" if rotation_pairs is None else f"{rotation_pairs} of the 6,000 pairs"
     header = ("| model | LFW % | VAL@FAR=1e-3 % | CFP-FF % | CFP-FP % | "
               + " | ".join(f"LFW rot {r} % " for r in ROTATIONS) + "| params (M) | CPU ms/face |")
@@ -94,6 +134,10 @@ def markdown(rows: list[dict], rotation_pairs: int | None, command: str = "pytho
                  f"CPU ms/face: best of 5 passes over 64 faces, {torch.get_num_threads()} threads, flip included; "
                  f"facelib models in "
                  f"{resolve_precision('auto', torch.device('cpu'))}).")
+    carried = [row["name"] for row in rows if measured is not None and row["name"] not in measured]
+    if carried:
+        lines[-1] += (f" The last update measured only {', '.join(measured)} (`--only`); the other rows are "
+                      f"carried over unchanged from the run before it (their CPU ms/face timed then).")
     return "\n".join(lines)
 
 
@@ -114,15 +158,36 @@ def main(argv: list[str] | None = None) -> None:
                              "give the flag alone to run every peer on every column)")
     parser.add_argument("--output", default=str(ROOT / "results"))
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--only", nargs="+", metavar="MODEL",
+                        help="measure only these registry models; carry every other row over from README.md")
     args = parser.parse_args(argv)
     rotation_pairs = args.rotation_pairs or None
+    entries = registry()
+    carried = {}
+    if args.only:
+        unknown = sorted(set(args.only) - {e.key for e in entries})
+        if unknown:
+            parser.error(f"--only names no registry model: {', '.join(unknown)} "
+                         f"(weights/registry.json has {', '.join(e.key for e in entries)})")
+        carried = rows_from_table((ROOT / "README.md").read_text())
+        missing = [e.key for e in entries if e.key not in args.only and e.key not in carried]
+        if missing:
+            parser.error(f"README.md's results table has no row for {', '.join(missing)} to carry over: "
+                         f"name it in --only too, or run without --only")
     rows = []
-    for entry in registry():
+    for entry in entries:
+        if args.only and entry.key not in args.only:
+            rows.append(carried[entry.key] | {"key": entry.key, "card": entry.card})
+            continue
         embedder = FaceEmbedder(entry.model, entry.space, entry.key, precision="auto")
         params = sum(p.numel() for p in embedder.net.parameters()) / 1e6
         rows.append(evaluate_row(entry.key, embedder, params, rotation_pairs) | {"card": entry.card})
     labels = {"sface": "SFace (peer, OpenCV, MS1M)", "dlib": "dlib ResNet (peer, own chips)"}
     for peer in args.peers:
+        if args.only:
+            if labels.get(peer, peer) in carried:
+                rows.append(carried[labels.get(peer, peer)] | {"key": peer})
+            continue
         try:
             embedder = create_peer(peer)
         except ImportError as err:
@@ -131,8 +196,15 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(evaluate_row(labels.get(peer, peer), embedder, None, rotation_pairs, peer in args.lfw_only))
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    command = " ".join(["python benchmarks/results.py", *(sys.argv[1:] if argv is None else argv)])
-    table = markdown(rows, rotation_pairs, command)
+    given = sys.argv[1:] if argv is None else list(argv)
+    if args.only:  # the command to name is the one that regenerates every row: drop --only and its models
+        given = [a for a in given if not a.startswith("--only=")]
+        if "--only" in given:
+            start = given.index("--only")
+            end = next((i for i in range(start + 1, len(given)) if given[i].startswith("-")), len(given))
+            given = given[:start] + given[end:]
+    command = " ".join(["python benchmarks/results.py", *given])
+    table = markdown(rows, rotation_pairs, command, args.only)
     (output / "results.md").write_text(table + "\n")
     (output / "results.json").write_text(json.dumps(rows, indent=1))
     print(table)
@@ -140,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
         _replace_block(ROOT / "README.md", table)
         _replace_block(weights_dir() / "README.md", table)
         for row in rows:
-            if row.get("card"):
+            if row.get("card") and (not args.only or row["name"] in args.only):
                 _replace_block(weights_dir() / row["card"], markdown([row], rotation_pairs, command))
 
 
