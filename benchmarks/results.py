@@ -185,8 +185,8 @@ def main(argv: list[str] | None = None) -> None:
     labels = {"sface": "SFace (peer, OpenCV, MS1M)", "dlib": "dlib ResNet (peer, own chips)"}
     for peer in args.peers:
         if args.only:
-            if labels.get(peer, peer) in carried:
-                rows.append(carried[labels.get(peer, peer)] | {"key": peer})
+            if (label := labels.get(peer, peer)) in carried:
+                rows.append(carried[label] | {"key": peer})
             continue
         try:
             embedder = create_peer(peer)
@@ -196,13 +196,9 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(evaluate_row(labels.get(peer, peer), embedder, None, rotation_pairs, peer in args.lfw_only))
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    given = sys.argv[1:] if argv is None else list(argv)
-    if args.only:  # the command to name is the one that regenerates every row: drop --only and its models
-        given = [a for a in given if not a.startswith("--only=")]
-        if "--only" in given:
-            start = given.index("--only")
-            end = next((i for i in range(start + 1, len(given)) if given[i].startswith("-")), len(given))
-            given = given[:start] + given[end:]
+    given = sys.argv[1:] if argv is None else argv
+    # the command to name is the one that regenerates every row: without --only and its models
+    given = [a for a in given if a != "--only" and not a.startswith("--only=") and a not in (args.only or ())]
     command = " ".join(["python benchmarks/results.py", *given])
     table = markdown(rows, rotation_pairs, command, args.only)
     (output / "results.md").write_text(table + "\n")
