@@ -11,7 +11,9 @@ included, batch 64, best of 5 passes, this machine's threads); dlib runs LFW onl
 unless ``--lfw-only`` says otherwise. Benchmark packs are aligned by
 :data:`facelib.detect.BENCHMARK_DETECTOR`; embeddings are cached, so a rerun is instant. Writes
 ``results/results.md`` and ``results/results.json``; ``--write-docs`` also puts the table into README.md,
-weights/README.md and the results section of every model card.
+weights/README.md and the results section of every model card, and writes each measured model's LFW
+accuracy, threshold and CI-subset accuracy into ``weights/registry.json`` and its card (bf16 figures move
+by tenths of a point between CPUs, so the registry follows the table it sits beside).
 
 ``--only`` measures just the named registry models and carries every other row over, unchanged, from
 README.md's table (and says so under the table): on a fresh machine without the embedding caches the full
@@ -31,11 +33,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from facelib.detect import BENCHMARK_DETECTORS
+from facelib.detect import BENCHMARK_DETECTOR, BENCHMARK_DETECTORS
 from facelib.embed import FaceEmbedder, resolve_precision
 from facelib.peers import PEERS, create_peer
 from facelib.verification import load_benchmark, prepare, rotation_curve, run
-from facelib.weights import registry, weights_dir
+from facelib.weights import CHECK_PAIRS, measured_fields, refresh_measurements, registry, weights_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 ROTATIONS = (0, 30, 60, 90, 180)
@@ -207,9 +209,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.write_docs:
         _replace_block(ROOT / "README.md", table)
         _replace_block(weights_dir() / "README.md", table)
-        for row in rows:
-            if row.get("card") and (not args.only or row["name"] in args.only):
-                _replace_block(weights_dir() / row["card"], markdown([row], rotation_pairs, command))
+        measured = [row for row in rows if row.get("card") and row.get("threshold") is not None]
+        refresh_measurements({row["name"]: measured_fields(
+            row["lfw"], row["threshold"], row["rotations"]["0"] if rotation_pairs == CHECK_PAIRS else None,
+            BENCHMARK_DETECTOR) for row in measured})
+        for row in measured:
+            _replace_block(weights_dir() / row["card"], markdown([row], rotation_pairs, command))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -19,6 +20,7 @@ from torch import nn
 from ._atomic import atomic_path
 
 WEIGHTS_DIR_ENV = "FACELIB_WEIGHTS_DIR"
+CHECK_PAIRS = 600  # the balanced LFW subset on which CI re-checks every shipped model
 
 
 def weights_dir() -> Path:
@@ -68,6 +70,58 @@ def registry() -> list[WeightsEntry]:
         return []
     data = json.loads(path.read_text())
     return [WeightsEntry(**entry) for entry in data.get("weights", [])]
+
+
+def measured_fields(accuracy: float, threshold: float, subset_accuracy: float | None, detector: str) -> dict:
+    """The registry fields a verification run measures (accuracies as fractions; the threshold the mean of the
+    10 folds' squared-L2 thresholds), rounded as ``registry.json`` stores them; without ``subset_accuracy``
+    (the :data:`CHECK_PAIRS` subset not run) only the full-LFW fields."""
+    fields = {"accuracy": round(100 * accuracy, 2), "threshold": round(float(threshold), 4)}
+    if subset_accuracy is not None:
+        fields |= {"subset_accuracy": round(100 * subset_accuracy, 2),
+                   "protocol": f"LFW 10-fold, {detector} alignment; {CHECK_PAIRS}-pair subset "
+                               f"{100 * subset_accuracy:.2f}"}
+    return fields
+
+
+def card_rows(entry: WeightsEntry) -> dict[str, str]:
+    """The rows of a model card's table that restate the entry's measured figures (label -> cell)."""
+    return {"threshold": f"squared L2 {entry.threshold:.3f} (cosine {1 - entry.threshold / 2:.3f}): the mean of "
+                         "the LFW 10-fold thresholds",
+            "CI check": f"LFW {CHECK_PAIRS}-pair subset: {entry.subset_accuracy:.2f} % "
+                        "(`tests/test_shipped_weights.py` asserts within 1.5 points; precision `auto`)"}
+
+
+def write_registry(entries: list[WeightsEntry]) -> Path:
+    """Write ``registry.json`` atomically; the default is the entry with the highest held-out cosine (never LFW)."""
+    best = max(entries, key=lambda e: -1.0 if e.holdout_cosine is None else e.holdout_cosine)
+    data = {"weights": [asdict(e) | {"default": e.key == best.key} for e in entries]}
+    path = weights_dir() / "registry.json"
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=1) + "\n")
+    return path
+
+
+def refresh_measurements(measured: dict[str, dict]) -> list[WeightsEntry]:
+    """Put freshly measured figures (name -> :func:`measured_fields`) into ``registry.json`` and into the rows of
+    each model's card that restate them, so that a regenerated results table and the registry never disagree
+    (bf16 results move by tenths of a point between CPUs). Returns the updated entries."""
+    unknown = sorted(set(measured) - {e.key for e in registry()})
+    if unknown:
+        raise KeyError(f"no registry entry named {', '.join(unknown)}")
+    entries = [replace(e, **measured[e.key]) if e.key in measured else e for e in registry()]
+    write_registry(entries)
+    for entry in entries:
+        card = weights_dir() / entry.card
+        if entry.key not in measured or not entry.card or not card.is_file():
+            continue
+        text = card.read_text()
+        for label, cell in card_rows(entry).items():
+            row = f"| {label} | {cell} |"
+            text = re.sub(rf"^\| {re.escape(label)} \|.*\|$", lambda _, row=row: row, text, flags=re.M)
+        with atomic_path(card) as tmp:
+            tmp.write_text(text)
+    return [e for e in entries if e.key in measured]
 
 
 def find_weights(model: str | None = None, space: str | None = None, name: str | None = None) -> WeightsEntry | None:

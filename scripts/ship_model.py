@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -29,9 +28,18 @@ from facelib.detect import BENCHMARK_DETECTOR
 from facelib.embed import FaceEmbedder
 from facelib.models import create_model
 from facelib.verification import load_benchmark, prepare, run
-from facelib.weights import WeightsEntry, load_weights, registry, save_weights, weights_dir
+from facelib.weights import (
+    CHECK_PAIRS,
+    WeightsEntry,
+    card_rows,
+    load_weights,
+    measured_fields,
+    registry,
+    save_weights,
+    weights_dir,
+    write_registry,
+)
 
-CHECK_PAIRS = 600
 PRECISION = "auto"  # bf16 autocast on CPUs with native bf16 (4x faster), fp32 elsewhere: as results.py and CI
 POOL_LIST = "training_pool_identities.txt"
 
@@ -60,7 +68,8 @@ def wall_time(config: dict, summary: dict) -> str:
     return text
 
 
-def card(name: str, config: dict, summary: dict, entry: WeightsEntry, subset: float) -> str:
+def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
+    rows = card_rows(entry)
     augment = config["augment"]
     rotation = "full circle (+-180 degrees)" if augment["max_rotation"] > 3 else \
         f"+-{augment['max_rotation'] * 57.2958:.0f} degrees"
@@ -83,8 +92,8 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry, subset: fl
 | command | `facelib pack pool data/pool && facelib train --config configs/distill_mobilefacenet_{name.removeprefix('mobilefacenet_')}.py --set total_steps={summary['steps']}` |
 | wall time and hardware | {wall_time(config, summary)} on {summary['hardware']} |
 | model selection | the final step; held-out pool identities' student-teacher cosine {summary['holdout_teacher_cosine']:.3f} (never LFW or CFP) |
-| threshold | squared L2 {entry.threshold:.3f} (cosine {1 - entry.threshold / 2:.3f}): the mean of the LFW 10-fold thresholds |
-| CI check | LFW {CHECK_PAIRS}-pair subset: {100 * subset:.2f} % (`tests/test_shipped_weights.py` asserts within 1.5 points; precision `auto`) |
+| threshold | {rows['threshold']} |
+| CI check | {rows['CI check']} |
 
 ## Results
 
@@ -129,23 +138,20 @@ def main(argv: list[str] | None = None) -> None:
         pack, path = prepare(bench, BENCHMARK_DETECTOR)
         results[pairs] = run(bench, pack, path, embedder)[0]
     full = results[None]
+    check = results[CHECK_PAIRS]
     entry = WeightsEntry(file=file, model=config["model"], space=config["space"], sha256=sha256sum(weights_dir() / file),
                          training_data="LFW-disjoint pool (CelebA-299 + CFP without LFW people + ORL)",
-                         protocol=f"LFW 10-fold, {BENCHMARK_DETECTOR} alignment; {CHECK_PAIRS}-pair subset "
-                                  f"{100 * results[CHECK_PAIRS].accuracy:.2f}",
-                         accuracy=round(100 * full.accuracy, 2), threshold=round(float(full.fold_thresholds.mean()), 4),
                          embedding_size=config["embedding_size"], card=f"{name}.md", name=name,
-                         subset_accuracy=round(100 * results[CHECK_PAIRS].accuracy, 2),
-                         holdout_cosine=round(summary["holdout_teacher_cosine"], 4))
+                         holdout_cosine=round(summary["holdout_teacher_cosine"], 4),
+                         **measured_fields(full.accuracy, full.fold_thresholds.mean(), check.accuracy,
+                                           BENCHMARK_DETECTOR))
     entries = [e for e in registry() if e.key != name] + [entry]
-    best = max(entries, key=lambda e: -1.0 if e.holdout_cosine is None else e.holdout_cosine)  # never LFW
-    data = {"weights": [asdict(e) | {"default": e.key == best.key} for e in entries]}
+    write_registry(entries)
     write_pool_list()
-    with atomic_path(weights_dir() / "registry.json") as tmp:
-        tmp.write_text(json.dumps(data, indent=1) + "\n")
-    (weights_dir() / entry.card).write_text(card(name, config, summary, entry, results[CHECK_PAIRS].accuracy))
+    (weights_dir() / entry.card).write_text(card(name, config, summary, entry))
+    default = next(e.key for e in registry() if e.default)
     print(f"{name}: LFW {100 * full.accuracy:.2f} +- {100 * full.accuracy_std:.2f} %, subset {CHECK_PAIRS}: "
-          f"{100 * results[CHECK_PAIRS].accuracy:.2f} %, threshold {entry.threshold:.4f}; default: {best.key}")
+          f"{100 * check.accuracy:.2f} %, threshold {entry.threshold:.4f}; default: {default}")
 
 
 if __name__ == "__main__":

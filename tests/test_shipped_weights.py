@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from facelib.weights import registry, verify_entry, weights_dir
+from facelib.weights import card_rows, registry, verify_entry, weights_dir
 
 ENTRIES = registry()
 POOL_LIST = weights_dir() / "training_pool_identities.txt"
@@ -80,6 +80,13 @@ def test_every_document_shows_the_same_results_row_for_a_shipped_model(entry):
     assert lfw == pytest.approx(entry.accuracy, abs=0.005), "registry.json and the table disagree on LFW"
 
 
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])
+def test_every_card_restates_its_registry_figures(entry):
+    text = (weights_dir() / entry.card).read_text()
+    for label, cell in card_rows(entry).items():
+        assert f"| {label} | {cell} |" in text.splitlines(), f"{entry.card}'s {label} row disagrees with registry.json"
+
+
 def _script(relative: str):
     """A script of the repository (``scripts/``, ``benchmarks/``) imported as a module."""
     import importlib.util
@@ -136,3 +143,48 @@ def test_results_only_measures_the_named_model_and_carries_the_readme_rows_over_
     with pytest.raises(SystemExit):
         results.main(["--only", "no_such_model", "--output", str(tmp_path)])
     assert "--only names no registry model: no_such_model" in capsys.readouterr().err
+
+
+def test_results_write_docs_refreshes_the_registry_and_card_figures_of_the_measured_model(tmp_path, monkeypatch):
+    import json
+    import shutil
+    from pathlib import Path
+
+    import torch
+
+    if not ENTRIES:
+        pytest.skip("no shipped models yet")
+    results = _script("benchmarks/results.py")
+    root = Path(__file__).resolve().parents[1]
+    docs, weights = tmp_path / "repo", tmp_path / "repo" / "weights"
+    weights.mkdir(parents=True)
+    shutil.copy(root / "README.md", docs / "README.md")
+    for path in weights_dir().iterdir():
+        if path.suffix in (".md", ".json"):
+            shutil.copy(path, weights / path.name)
+    monkeypatch.setattr(results, "ROOT", docs)
+    monkeypatch.setenv("FACELIB_WEIGHTS_DIR", str(weights))
+    target = ENTRIES[-1].key
+    fake = results.rows_from_table((root / "README.md").read_text())[target] | {"lfw": 0.5, "lfw_std": 0.01,
+                                                                                 "threshold": 1.23456}
+    fake["rotations"] = fake["rotations"] | {"0": 0.6}
+
+    class Embedder:
+        def __init__(self, *args, **kwargs):
+            self.net = torch.nn.Identity()
+
+    monkeypatch.setattr(results, "evaluate_row", lambda name, *args, **kwargs: fake)
+    monkeypatch.setattr(results, "FaceEmbedder", Embedder)
+    results.main(["--only", target, "--output", str(tmp_path / "out"), "--write-docs"])
+
+    before = {e["name"]: e for e in json.loads((weights_dir() / "registry.json").read_text())["weights"]}
+    after = {e["name"]: e for e in json.loads((weights / "registry.json").read_text())["weights"]}
+    assert {k: v for k, v in after.items() if k != target} == {k: v for k, v in before.items() if k != target}
+    assert (after[target]["accuracy"], after[target]["threshold"], after[target]["subset_accuracy"]) == \
+        (50.0, 1.2346, 60.0)
+    assert after[target]["protocol"].endswith("600-pair subset 60.00")
+    assert after[target]["default"] == before[target]["default"], "the default is chosen on held-out cosine only"
+    card = (weights / ENTRIES[-1].card).read_text()
+    assert "| threshold | squared L2 1.235 (cosine 0.383)" in card and "600-pair subset: 60.00 %" in card
+    assert _table_rows(card)[target] == _table_rows((docs / "README.md").read_text())[target]
+    assert _table_rows(card)[target].split("|")[2].strip() == "50.00 +- 1.00"
