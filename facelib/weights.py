@@ -102,14 +102,15 @@ def write_registry(entries: list[WeightsEntry]) -> Path:
     return path
 
 
-def refresh_measurements(measured: dict[str, dict]) -> list[WeightsEntry]:
+def refresh_measurements(measured: dict[str, dict]) -> None:
     """Put freshly measured figures (name -> :func:`measured_fields`) into ``registry.json`` and into the rows of
     each model's card that restate them, so that a regenerated results table and the registry never disagree
-    (bf16 results move by tenths of a point between CPUs). Returns the updated entries."""
-    unknown = sorted(set(measured) - {e.key for e in registry()})
+    (bf16 results move by tenths of a point between CPUs)."""
+    current = registry()
+    unknown = sorted(set(measured) - {e.key for e in current})
     if unknown:
         raise KeyError(f"no registry entry named {', '.join(unknown)}")
-    entries = [replace(e, **measured[e.key]) if e.key in measured else e for e in registry()]
+    entries = [replace(e, **measured[e.key]) if e.key in measured else e for e in current]
     write_registry(entries)
     for entry in entries:
         card = weights_dir() / entry.card
@@ -121,7 +122,6 @@ def refresh_measurements(measured: dict[str, dict]) -> list[WeightsEntry]:
             text = re.sub(rf"^\| {re.escape(label)} \|.*\|$", lambda _, row=row: row, text, flags=re.M)
         with atomic_path(card) as tmp:
             tmp.write_text(text)
-    return [e for e in entries if e.key in measured]
 
 
 def find_weights(model: str | None = None, space: str | None = None, name: str | None = None) -> WeightsEntry | None:
