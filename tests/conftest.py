@@ -25,6 +25,21 @@ def _mirror() -> Path | None:
 
 
 @pytest.fixture(scope="session")
+def repo_script():
+    """Import a repository script (``scripts/``, ``benchmarks/``) as a module: ``repo_script("benchmarks/x.py")``."""
+    import importlib.util
+
+    def load(relative: str):
+        path = ROOT / relative
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
+@pytest.fixture(scope="session")
 def mirror() -> Path:
     """The local data mirror. Skips with instructions when absent; fails when CI requires the data."""
     path = _mirror()

@@ -87,20 +87,8 @@ def test_every_card_restates_its_registry_figures(entry):
         assert f"| {label} | {cell} |" in text.splitlines(), f"{entry.card}'s {label} row disagrees with registry.json"
 
 
-def _script(relative: str):
-    """A script of the repository (``scripts/``, ``benchmarks/``) imported as a module."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / relative
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_a_resumed_runs_card_says_its_wall_time_is_for_the_last_part_only():
-    ship_model = _script("scripts/ship_model.py")
+def test_a_resumed_runs_card_says_its_wall_time_is_for_the_last_part_only(repo_script):
+    ship_model = repo_script("scripts/ship_model.py")
     whole = {"steps": 2400, "steps_this_run": 2400, "seconds": 4800.0, "images_per_second": 32.0}
     assert ship_model.wall_time({"batch_size": 64}, whole) == "80.0 min at 32.0 img/s"
     resumed = whole | {"steps_this_run": 600, "seconds": 1200.0}
@@ -109,14 +97,14 @@ def test_a_resumed_runs_card_says_its_wall_time_is_for_the_last_part_only():
 
 
 def test_results_only_measures_the_named_model_and_carries_the_readme_rows_over_unchanged(tmp_path, monkeypatch,
-                                                                                         capsys):
+                                                                                         capsys, repo_script):
     from pathlib import Path
 
     import torch
 
     if not ENTRIES:
         pytest.skip("no shipped models yet")
-    results = _script("benchmarks/results.py")
+    results = repo_script("benchmarks/results.py")
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     before = _table_rows(readme)
     target = ENTRIES[-1].key
@@ -145,7 +133,8 @@ def test_results_only_measures_the_named_model_and_carries_the_readme_rows_over_
     assert "--only names no registry model: no_such_model" in capsys.readouterr().err
 
 
-def test_results_write_docs_refreshes_the_registry_and_card_figures_of_the_measured_model(tmp_path, monkeypatch):
+def test_results_write_docs_refreshes_the_registry_and_card_figures_of_the_measured_model(tmp_path, monkeypatch,
+                                                                                          repo_script):
     import json
     import shutil
     from pathlib import Path
@@ -154,7 +143,7 @@ def test_results_write_docs_refreshes_the_registry_and_card_figures_of_the_measu
 
     if not ENTRIES:
         pytest.skip("no shipped models yet")
-    results = _script("benchmarks/results.py")
+    results = repo_script("benchmarks/results.py")
     root = Path(__file__).resolve().parents[1]
     docs, weights = tmp_path / "repo", tmp_path / "repo" / "weights"
     weights.mkdir(parents=True)

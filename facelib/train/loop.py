@@ -394,24 +394,36 @@ class Trainer:
         finally:
             self.model.train()
 
-    @torch.no_grad()
     def holdout_cosine(self) -> float | None:
         """Mean cosine between the student's and the teacher's embeddings of the held-out identities' faces
         (no augmentation, no flip): the model-selection metric, which never looks at LFW or CFP."""
         if self.rank != 0 or self.targets is None or not len(self.holdout_indices):
             return None
+        return self.teacher_cosine(self.holdout_indices)
+
+    @torch.no_grad()
+    def teacher_cosine(self, indices: np.ndarray) -> float:
+        """Mean cosine between the student's and the teacher's embeddings of the pack's faces ``indices``
+        (no augmentation, no flip; the model is left in training mode). On training faces against the held-out
+        ones it measures the fit gap: how much the student has memorised rather than learnt."""
+        if self.targets is None:
+            raise ValueError(f"{self.config.output}: teacher_cosine needs a teacher (config.teacher is empty)")
+        indices = np.asarray(indices, np.int64)
+        if not len(indices) or indices.min() < 0 or indices.max() >= len(self.data):
+            raise ValueError(f"teacher_cosine: indices must be a non-empty selection of the {len(self.data)} faces "
+                             f"of {self.config.data}")
         self.model.eval()
         try:
             total = 0.0
-            for start in range(0, len(self.holdout_indices), 128):
-                chunk = self.holdout_indices[start:start + 128]
+            for start in range(0, len(indices), 128):
+                chunk = indices[start:start + 128]
                 faces = torch.stack([self.data[int(k)][0] for k in chunk]).to(self.device).float() / 255.0
                 x, rois = model_input(faces, self.spec, self.config.space)
                 with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
                                     enabled=self.amp_dtype is not None):
                     student = self.model(x, rois) if rois is not None else self.model(x)
                 total += (1.0 - distillation_loss(student, self.targets[chunk, 0].to(self.device))).item() * len(chunk)
-            return total / len(self.holdout_indices)
+            return total / len(indices)
         finally:
             self.model.train()
 

@@ -95,6 +95,25 @@ def test_distillation_pulls_the_student_towards_the_teacher(tiny_pack, fake_teac
     assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
 
 
+def test_the_fit_gap_compares_trained_faces_with_held_out_ones(tiny_pack, fake_teacher, tmp_path, repo_script):
+    config = _config(tiny_pack, tmp_path / "run", total_steps=10)
+    trainer = Trainer(config)
+    summary = trainer.run()
+    with pytest.raises(ValueError, match="non-empty selection of the 48 faces"):
+        trainer.teacher_cosine(np.array([0, 48]))
+    weights = tmp_path / "run" / "mobilefacenet_roi_tanh_polar.safetensors"
+    row = repo_script("benchmarks/fit_gap.py").fit_gap(config, str(weights), identities=2)
+    # the shipped weights measured again give the run's own model-selection figure
+    assert row["holdout_cosine"] == pytest.approx(summary["holdout_teacher_cosine"], abs=2e-3)
+    assert row["holdout_images"] == 8 and row["trained_images"] == 16  # every face of 2 trained identities
+    labels = np.array([label for _, label in trainer.data.items])
+    chosen = row["trained_identities"]
+    assert len(chosen) == 2 and not set(chosen) & set(labels[trainer.holdout_indices].tolist())
+    faces = np.flatnonzero(np.isin(labels, chosen))
+    assert row["trained_cosine"] == pytest.approx(trainer.teacher_cosine(faces), abs=2e-3)
+    assert row["gap"] == pytest.approx(row["trained_cosine"] - row["holdout_cosine"], abs=2e-4)
+
+
 def test_the_teacher_must_give_the_embedding_size(tiny_pack, fake_teacher, tmp_path):
     with pytest.raises(ValueError, match="embedding_size=16"):
         train(_config(tiny_pack, tmp_path / "run", embedding_size=32))

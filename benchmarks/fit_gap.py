@@ -1,0 +1,93 @@
+"""The fit gap of the shipped distilled models: is a model short of its teacher for want of data or of steps?
+
+    python benchmarks/fit_gap.py [--models NAME ...] [--identities 30]
+
+For every registry model with a recipe (``configs/distill_<name>.py``; all of them unless ``--models`` names
+some), the recipe's trainer is built around the shipped weights (sha256 checked, nothing trained) and the
+student-teacher cosine is measured, with no augmentation, on two equal-sized sets of pool faces:
+
+- held out: the recipe's held-out identities (the model-selection metric, never trained on);
+- trained: every face of ``--identities`` identities drawn (fixed seed) from those the model trained on.
+
+A model that has memorised its ~10k training faces scores far higher on them than on new people (data is the
+bound: more steps would widen the gap, not close it); one that scores about the same on both has not yet fit
+even the faces it saw (steps are the bound). Needs the pool pack and the teacher cache (``facelib pack pool
+data/pool``; the cache is built on first use). Writes ``results/fit_gap.md`` and ``results/fit_gap.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from facelib.train.config import load_config
+from facelib.train.loop import Trainer
+from facelib.weights import registry
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def recipe_path(name: str) -> Path:
+    """The recipe a shipped model was trained with (one per model, named after it)."""
+    return ROOT / "configs" / f"distill_{name}.py"
+
+
+def fit_gap(config, name: str, identities: int = 30, seed: int = 0) -> dict:
+    """Student-teacher cosine of the registered model (or weights file) ``name`` on held-out and on trained pool
+    faces, built from the recipe ``config`` (its data, space, held-out identities and teacher); trains nothing."""
+    with tempfile.TemporaryDirectory() as scratch:
+        trainer = Trainer(config.replace(init_weights=name, output=str(Path(scratch) / "run")), callbacks=[])
+        labels = np.array([label for _, label in trainer.data.items])
+        trained = np.unique(labels[trainer.train_indices])
+        if identities < 1 or identities > len(trained):
+            raise ValueError(f"--identities must be between 1 and the {len(trained)} trained identities of "
+                             f"{config.data}, not {identities}")
+        chosen = np.random.default_rng(seed).choice(trained, identities, replace=False)
+        sample = trainer.train_indices[np.isin(labels[trainer.train_indices], chosen)]
+        held, seen = trainer.holdout_cosine(), trainer.teacher_cosine(sample)
+    if held is None:
+        raise ValueError(f"{name}: its recipe holds no identity out (holdout_identities=0); no fit gap to measure")
+    return {"model": name, "space": config.space, "holdout_images": int(len(trainer.holdout_indices)),
+            "trained_images": int(len(sample)), "trained_identities": sorted(int(c) for c in chosen),
+            "holdout_cosine": round(held, 4), "trained_cosine": round(seen, 4),
+            "gap": round(seen - held, 4)}
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| model | space | held-out cosine (faces) | trained cosine (faces) | gap |", "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['space']} | {r['holdout_cosine']:.3f} ({r['holdout_images']}) | "
+                     f"{r['trained_cosine']:.3f} ({r['trained_images']}) | {r['gap']:+.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", nargs="+", help="registry names (default: every model with a recipe)")
+    parser.add_argument("--identities", type=int, default=30, help="trained identities to sample (default 30)")
+    parser.add_argument("--output", default=str(ROOT / "results"))
+    args = parser.parse_args(argv)
+    names = [e.key for e in registry()]
+    wanted = args.models or [n for n in names if recipe_path(n).is_file()]
+    unknown = [n for n in wanted if n not in names or not recipe_path(n).is_file()]
+    if unknown:
+        parser.error(f"no registered model with a recipe: {', '.join(unknown)} (models: {', '.join(names)})")
+    rows = []
+    for name in wanted:
+        rows.append(fit_gap(load_config(recipe_path(name)), name, args.identities))
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "fit_gap.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (output / "fit_gap.md").write_text(markdown(rows))
+    print(markdown(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
