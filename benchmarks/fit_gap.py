@@ -40,18 +40,18 @@ def recipe_path(name: str) -> Path:
 def fit_gap(config, name: str, identities: int = 30, seed: int = 0) -> dict:
     """Student-teacher cosine of the registered model (or weights file) ``name`` on held-out and on trained pool
     faces, built from the recipe ``config`` (its data, space, held-out identities and teacher); trains nothing."""
+    if not config.holdout_identities:
+        raise ValueError(f"{name}: its recipe holds no identity out (holdout_identities=0); no fit gap to measure")
     with tempfile.TemporaryDirectory() as scratch:
         trainer = Trainer(config.replace(init_weights=name, output=str(Path(scratch) / "run")), callbacks=[])
-        labels = np.array([label for _, label in trainer.data.items])
+        labels = trainer.labels
         trained = np.unique(labels[trainer.train_indices])
         if identities < 1 or identities > len(trained):
             raise ValueError(f"--identities must be between 1 and the {len(trained)} trained identities of "
                              f"{config.data}, not {identities}")
         chosen = np.random.default_rng(seed).choice(trained, identities, replace=False)
         sample = trainer.train_indices[np.isin(labels[trainer.train_indices], chosen)]
-        held, seen = trainer.holdout_cosine(), trainer.teacher_cosine(sample)
-    if held is None:
-        raise ValueError(f"{name}: its recipe holds no identity out (holdout_identities=0); no fit gap to measure")
+        held, seen = trainer.teacher_cosine(trainer.holdout_indices), trainer.teacher_cosine(sample)
     return {"model": name, "space": config.space, "holdout_images": int(len(trainer.holdout_indices)),
             "trained_images": int(len(sample)), "trained_identities": sorted(int(c) for c in chosen),
             "holdout_cosine": round(held, 4), "trained_cosine": round(seen, 4),

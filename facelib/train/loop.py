@@ -189,7 +189,7 @@ class Trainer:
     def _select_images(self) -> None:
         """The training images: all, less held-out identities and (with a teacher) identity outliers."""
         config = self.config
-        labels = np.array([label for _, label in self.data.items])
+        self.labels = labels = np.array([label for _, label in self.data.items])  # per face, -1: none
         keep = np.ones(len(labels), bool)
         held = np.zeros(0, np.int64)
         if config.holdout_identities:

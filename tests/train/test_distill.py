@@ -106,7 +106,7 @@ def test_the_fit_gap_compares_trained_faces_with_held_out_ones(tiny_pack, fake_t
     # the shipped weights measured again give the run's own model-selection figure
     assert row["holdout_cosine"] == pytest.approx(summary["holdout_teacher_cosine"], abs=2e-3)
     assert row["holdout_images"] == 8 and row["trained_images"] == 16  # every face of 2 trained identities
-    labels = np.array([label for _, label in trainer.data.items])
+    labels = trainer.labels
     chosen = row["trained_identities"]
     assert len(chosen) == 2 and not set(chosen) & set(labels[trainer.holdout_indices].tolist())
     faces = np.flatnonzero(np.isin(labels, chosen))
