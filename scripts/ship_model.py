@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 from pathlib import Path
 
 import torch
@@ -27,6 +26,7 @@ from facelib.data.lfw import lfw_people
 from facelib.detect import BENCHMARK_DETECTOR
 from facelib.embed import FaceEmbedder
 from facelib.models import create_model
+from facelib.train.loop import hardware
 from facelib.verification import load_benchmark, prepare, run
 from facelib.weights import (
     CHECK_PAIRS,
@@ -103,7 +103,7 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
 
 ## Known limits
 
-- Trained for {summary['steps']} steps ({summary['steps'] * config['batch_size'] / summary['training_images']:.1f} epochs) of a small pool on two CPU cores{" after its initialisation's" if init else ""}: far from the teacher, and far from this project's goals (LFW >= 98 %). The recipe is the same for longer runs: raise `total_steps`.
+- Trained for {summary['steps']} steps ({summary['steps'] * config['batch_size'] / summary['training_images']:.1f} epochs) of a small pool on {summary['hardware']}{" after its initialisation's" if init else ""}: far from the teacher, and far from this project's goals (LFW >= 98 %). The recipe is the same for longer runs: raise `total_steps`.
 - The pool has ~660 identities, mostly frontal celebrities (CelebA, CFP) and 40 ORL subjects: little variety in age, ethnicity and pose.
 - Inputs must be aligned to the ArcFace template (as `FaceEmbedder` does); other crops degrade it.
 
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     file = f"{name}.safetensors"
     save_weights(model, weights_dir() / file, half=True, space=config["space"], steps=str(summary["steps"]))
     summary["params_m"] = sum(p.numel() for p in model.parameters()) / 1e6
-    summary["hardware"] = summary.get("hardware") or f"{torch.get_num_threads()} CPU threads ({platform.processor() or platform.machine()})"
+    summary["hardware"] = summary.get("hardware") or hardware(torch.device("cpu"))  # runs before it was recorded
 
     embedder = FaceEmbedder(config["model"], config["space"], weights_dir() / file, precision=PRECISION)
     results = {}

@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import os
+import platform
 import random
 import time
 from dataclasses import asdict
@@ -57,6 +58,15 @@ class CheckpointError(RuntimeError):
 
 # Config fields that change tensor shapes: a checkpoint cannot continue under other values.
 _SHAPE_FIELDS = ("model", "embedding_size", "margin_weight", "teacher", "data")
+
+
+def hardware(device: torch.device, world: int = 1) -> str:
+    """What a run trained on, in words, for its summary and model card: the GPU's name or the CPU threads."""
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+    else:
+        name = f"{torch.get_num_threads()} CPU threads ({platform.processor() or platform.machine()})"
+    return name if world == 1 else f"{world} x {name}"
 
 
 def _setup_distributed(config: TrainConfig) -> tuple[int, int, torch.device]:
@@ -496,7 +506,8 @@ class Trainer:
             "images_per_second": round(self.clock.rate(), 2), "world_size": self.world,
             "final_loss": next((h["loss"] for h in reversed(self.history) if h["loss"] is not None), None),
             "lfw_accuracy": None, "skipped_batches": self.skipped_batches, "skipped_images": self.skipped_images,
-            "classes": self.data.num_classes, "images": len(self.data), **self.report,
+            "classes": self.data.num_classes, "images": len(self.data), "hardware": hardware(self.device, self.world),
+            **self.report,
         }
 
     def _tensorboard(self):
