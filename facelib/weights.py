@@ -9,6 +9,7 @@ and shapes, so that loading a file into the wrong model names both architectures
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import asdict, dataclass, replace
@@ -53,6 +54,12 @@ class WeightsEntry:
     default: bool = False  # the model ``facelib verify`` and ``FaceEmbedder()`` use when none is named
     subset_accuracy: float = 0.0  # LFW accuracy (%) on the balanced 600-pair subset CI re-checks
     holdout_cosine: float | None = None  # student-teacher cosine on held-out pool identities: picks the default
+    max_rotation: float | None = None  # radians of in-plane rotation training augmented with (pi: rotation-robust)
+
+    @property
+    def rotation_robust(self) -> bool:
+        """Trained with rotations of a quarter turn or more (the ``*_rot`` recipes use the full circle)."""
+        return self.max_rotation is not None and self.max_rotation >= math.pi / 2
 
     @property
     def key(self) -> str:
@@ -122,6 +129,34 @@ def refresh_measurements(measured: dict[str, dict]) -> None:
             text = re.sub(rf"^\| {re.escape(label)} \|.*\|$", lambda _, row=row: row, text, flags=re.M)
         with atomic_path(card) as tmp:
             tmp.write_text(text)
+
+
+def shortlist(entries: list[WeightsEntry] | None = None) -> list[WeightsEntry]:
+    """The models to compare first: in every warping space the one with the highest held-out cosine (never LFW),
+    among the upright models and among the rotation-robust ones; the registry's order, the default included."""
+    entries = registry() if entries is None else entries
+    best: dict[tuple[str, bool], WeightsEntry] = {}
+    for e in entries:
+        group = (e.space, e.rotation_robust)
+        if group not in best or (e.holdout_cosine or -1.0) > (best[group].holdout_cosine or -1.0):
+            best[group] = e
+    chosen = {e.key for e in best.values()} | {e.key for e in entries if e.default}
+    return [e for e in entries if e.key in chosen]
+
+
+def select_models(models: str | list[str] | tuple[str, ...] = "shortlist") -> list[WeightsEntry]:
+    """Registry entries by request: ``"shortlist"`` (:func:`shortlist`), ``"all"``, or registered names."""
+    if models == "shortlist":
+        return shortlist()
+    if models == "all":
+        return registry()
+    if isinstance(models, str):
+        raise ValueError(f"models must be 'shortlist', 'all' or a list of registered names; got {models!r}")
+    entries = {e.key: e for e in registry()}
+    unknown = [m for m in models if m not in entries]
+    if unknown:
+        raise KeyError(f"no registered model named {', '.join(unknown)} (see weights/registry.json)")
+    return [entries[m] for m in models]
 
 
 def find_weights(model: str | None = None, space: str | None = None, name: str | None = None) -> WeightsEntry | None:

@@ -85,13 +85,15 @@ def restore_teachers(bundle: Path) -> str:
 
 
 def launch(config: Path, key: str, bundle: Path, output: Path, steps: int, log: Path, workers: int,
-           device: str = "cuda") -> subprocess.Popen:
+           device: str = "cuda", extra: list[str] = ()) -> subprocess.Popen:
     sets = {"data": str(bundle / "pool"), "output": str(output), "device": device, "num_workers": workers,
             "total_steps": steps, "checkpoint_every": max(steps // 8, 50),
             "verify_every": max(steps // 8, 50) if steps >= 400 else 0}
     args = [sys.executable, "-c", LAUNCH, key, "train", "--config", str(config)]
     for name, value in sets.items():
         args += ["--set", f"{name}={value!r}" if isinstance(value, str) else f"{name}={value}"]
+    for change in extra:
+        args += ["--set", change]
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=path, TQDM_MININTERVAL="30")
     return subprocess.Popen(args, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env, cwd=ROOT)
@@ -106,7 +108,7 @@ def steady_rate(run: Path, log: Path, code, batch: int) -> float:
     if code != 0 or not summary.is_file():
         print(log.read_text()[-3000:], flush=True)
         raise SystemExit(f"probe {run.name} failed ({code})")
-    history = torch.load(run / "checkpoint-rank0.pt", weights_only=True)["history"]
+    history = torch.load(run / "checkpoint-rank0.pt", map_location="cpu", weights_only=True)["history"]
     points = [(h["step"], h["step"] * batch / h["images_per_second"]) for h in history
               if h.get("images_per_second")]  # (step, seconds since the run began)
     last = points[-1] if points else (0, 0.0)
@@ -141,7 +143,7 @@ def pack(run: Path, log: Path, out: Path) -> None:
 
     checkpoint = run / "checkpoint-rank0.pt"
     if checkpoint.is_file():
-        state = torch.load(checkpoint, weights_only=True)
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
         state.pop("optimizer", None)
         torch.save(state, checkpoint)
     (run / "checkpoint-rank0.previous.pt").unlink(missing_ok=True)
@@ -162,6 +164,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path("/tmp/gpu_train"))
     parser.add_argument("--device", default="cuda", help="cpu: a dry run of the whole script (no warp check)")
+    parser.add_argument("--no-check", action="store_true", help="skip the warp check (done in an earlier call)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a further override for every run (e.g. a warm start's file before it is registered)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -170,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     key = restore_teachers(args.bundle)
 
     report["gpu_check"] = ""
-    if args.device == "cuda":
+    if args.device == "cuda" and not args.no_check:
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         for command in ([sys.executable, "-c", WARP_CHECK],
                         [sys.executable, "benchmarks/warp.py", "--device", "cuda", "--batches", "256", "1024"]):
@@ -183,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
 
     names = [c.stem.removeprefix("distill_") for c in args.configs]
     probe = {n: launch(c, key, args.bundle, args.work / "probe" / n, args.probe_steps, args.work / f"probe-{n}.log",
-                       args.workers, args.device) for n, c in zip(names, args.configs, strict=True)}
+                       args.workers, args.device, args.set) for n, c in zip(names, args.configs, strict=True)}
     codes = wait_all(probe, start + args.budget / 3)
     batch = min(load_config(c).batch_size for c in args.configs)
     rates = {n: steady_rate(args.work / "probe" / n, args.work / f"probe-{n}.log", codes[n], batch) for n in names}
@@ -195,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps(report, indent=1), flush=True)
 
     runs = {n: launch(c, key, args.bundle, args.work / "runs" / n, steps, args.work / f"{n}.log", args.workers,
-                  args.device)
+                  args.device, args.set)
             for n, c in zip(names, args.configs, strict=True)}
     t0 = time.perf_counter()
     codes = wait_all(runs, start + args.budget)

@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     run_dir = Path(args.run)
     name = args.name or run_dir.name
     summary = json.loads((run_dir / "summary.json").read_text())
-    config = torch.load(run_dir / "checkpoint-rank0.pt", weights_only=True)["config"]
+    config = torch.load(run_dir / "checkpoint-rank0.pt", map_location="cpu", weights_only=True)["config"]
     model = create_model(config["model"], config["embedding_size"])
     load_weights(model, run_dir / f"{config['model']}_{config['space']}.safetensors")
     file = f"{name}.safetensors"
@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
                          training_data="LFW-disjoint pool (CelebA-299 + CFP without LFW people + ORL)",
                          embedding_size=config["embedding_size"], card=f"{name}.md", name=name,
                          holdout_cosine=round(summary["holdout_teacher_cosine"], 4),
+                         max_rotation=round(float(config["augment"].get("max_rotation", 0.0)), 4),
                          **measured_fields(full.accuracy, full.fold_thresholds.mean(), check.accuracy,
                                            BENCHMARK_DETECTOR))
     entries = [e for e in registry() if e.key != name] + [entry]

@@ -4,12 +4,14 @@ model card records, and was trained on identities disjoint from LFW's people."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from facelib.weights import card_rows, registry, verify_entry, weights_dir
+from facelib.weights import WeightsEntry, card_rows, registry, select_models, shortlist, verify_entry, weights_dir
 
 ENTRIES = registry()
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 POOL_LIST = weights_dir() / "training_pool_identities.txt"
 
 
@@ -19,6 +21,41 @@ def test_the_registry_names_a_default_model_chosen_without_lfw():
     if ENTRIES:  # the highest held-out pool cosine (model selection never reads LFW)
         assert all(e.holdout_cosine is not None for e in ENTRIES)
         assert defaults[0].holdout_cosine == max(e.holdout_cosine for e in ENTRIES)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])
+def test_every_entry_records_the_rotation_its_recipe_trained_with(entry):
+    from facelib.train.config import load_config
+
+    config = load_config(CONFIGS / f"distill_{entry.key}.py")
+    assert entry.max_rotation == pytest.approx(config.augment["max_rotation"], abs=1e-4)
+    assert entry.rotation_robust == ("_rot" in entry.key)
+
+
+def _entry(name: str, space: str, cosine: float, rotation: float, default: bool = False) -> WeightsEntry:
+    return WeightsEntry(file=f"{name}.safetensors", model="mobilefacenet", space=space, sha256="", training_data="",
+                        protocol="", accuracy=0.0, threshold=1.0, name=name, default=default, holdout_cosine=cosine,
+                        max_rotation=rotation)
+
+
+def test_the_shortlist_takes_each_spaces_best_held_out_model_upright_and_rotation_robust():
+    entries = [_entry("a", "cartesian", 0.5, 0.26), _entry("b", "cartesian", 0.6, 0.26),
+               _entry("c", "cartesian", 0.3, 3.1416), _entry("d", "roi_tanh_polar", 0.4, 0.26, default=True),
+               _entry("e", "roi_tanh_polar", 0.45, 0.26), _entry("f", "roi_tanh_polar", 0.2, None)]
+    # registry order kept; the default is always in; an entry without a recorded rotation counts as upright
+    assert [e.key for e in shortlist(entries)] == ["b", "c", "d", "e"]
+
+
+def test_models_are_selected_by_shortlist_all_or_name_and_bad_requests_are_named():
+    assert [e.key for e in select_models("all")] == [e.key for e in ENTRIES]
+    assert [e.key for e in select_models("shortlist")] == [e.key for e in shortlist()]
+    if ENTRIES:
+        assert len(shortlist()) < len(ENTRIES) and any(e.default for e in shortlist())
+        assert [e.key for e in select_models([ENTRIES[0].key])] == [ENTRIES[0].key]
+    with pytest.raises(KeyError, match="no_such_model"):
+        select_models(["no_such_model"])
+    with pytest.raises(ValueError, match="'every'"):
+        select_models("every")
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])
