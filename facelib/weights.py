@@ -254,8 +254,9 @@ def load_weights(model: nn.Module, path: str | Path,
 
 def save_weights(model: nn.Module, path: str | Path, half: bool = False, **metadata: str) -> Path:
     """Write ``model``'s state dict as safetensors (with its architecture name) atomically; ``half`` stores
-    floating-point tensors as float16 (loading casts them back to the model's dtype)."""
-    from safetensors.torch import save_file
+    floating-point tensors as float16 (loading casts them back to the model's dtype). The same weights and
+    metadata always give the same bytes (so the same sha256): see :func:`_canonical_safetensors`."""
+    from safetensors.torch import save
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -264,5 +265,17 @@ def save_weights(model: nn.Module, path: str | Path, half: bool = False, **metad
     if half:
         state = {key: value.half() if value.is_floating_point() else value for key, value in state.items()}
     with atomic_path(path) as tmp:
-        save_file(state, str(tmp), metadata=metadata)
+        tmp.write_bytes(_canonical_safetensors(save(state, metadata=metadata)))
     return path
+
+
+def _canonical_safetensors(data: bytes) -> bytes:
+    """The same file with its JSON header written in sorted key order. safetensors writes the metadata map in
+    hash order, which changes from save to save, so identical weights got different sha256s; the tensors'
+    byte offsets are relative to the data after the header, so only the header (padded with spaces to a multiple
+    of 8 bytes, as the format allows) is rewritten."""
+    size = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + size])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + data[8 + size:]

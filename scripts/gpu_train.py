@@ -56,6 +56,7 @@ sys.exit(main(sys.argv[1:]))
 WARP_CHECK = """
 import torch
 from facelib.warp import functional as W
+assert torch.cuda.is_available(), "no CUDA device"
 g = torch.Generator().manual_seed(0)
 images = torch.rand(256, 3, 112, 112, generator=g)
 rois = torch.tensor([[20.0, 20.0, 92.0, 92.0]]).repeat(256, 1)
@@ -66,6 +67,19 @@ for space in ("cartesian", "roi_tanh", "roi_tanh_polar", "roi_tanh_circular"):
     print(space, "max |cuda - cpu|:", (gpu.cpu() - cpu).abs().max().item())
 print(torch.cuda.get_device_name(), "torch", torch.__version__)
 """
+
+
+def warp_check() -> str:
+    """The CUDA warps against the CPU ones in every space, then the warp benchmark on the GPU (each bounded)."""
+    text, env = "", dict(os.environ, PYTHONPATH=str(ROOT))
+    for command in ([sys.executable, "-c", WARP_CHECK],
+                    [sys.executable, "benchmarks/warp.py", "--device", "cuda", "--batches", "256", "1024"]):
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
+            text += done.stdout + done.stderr[-1500:]
+        except subprocess.TimeoutExpired:
+            text += f"{command[-1][:40]}: stopped after 60 s\n"
+    return text
 
 
 def restore_teachers(bundle: Path) -> str:
@@ -154,9 +168,9 @@ def pack(run: Path, log: Path, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("configs", nargs="+", type=Path)
+    parser.add_argument("configs", nargs="*", type=Path)
     parser.add_argument("--bundle", type=Path, default=ROOT / ".gpu")
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path)
     parser.add_argument("--budget", type=float, default=450, help="seconds from start to the runs' end")
     parser.add_argument("--probe-steps", type=int, default=300)
     parser.add_argument("--safety", type=float, default=0.8)
@@ -165,25 +179,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/gpu_train"))
     parser.add_argument("--device", default="cuda", help="cpu: a dry run of the whole script (no warp check)")
     parser.add_argument("--no-check", action="store_true", help="skip the warp check (done in an earlier call)")
+    parser.add_argument("--check-only", action="store_true", help="only the warp check (scripts/gpu_check.sh)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a further override for every run (e.g. a warm start's file before it is registered)")
     args = parser.parse_args(argv)
+    if args.check_only:
+        print(warp_check(), flush=True)
+        return
+    if not args.configs or args.out is None:
+        parser.error("name the recipes to train and --out")
     start = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     args.work.mkdir(parents=True, exist_ok=True)
     report = {"configs": [str(c) for c in args.configs]}
     key = restore_teachers(args.bundle)
-
-    report["gpu_check"] = ""
-    if args.device == "cuda" and not args.no_check:
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
-        for command in ([sys.executable, "-c", WARP_CHECK],
-                        [sys.executable, "benchmarks/warp.py", "--device", "cuda", "--batches", "256", "1024"]):
-            try:
-                done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
-                report["gpu_check"] += done.stdout + done.stderr[-1500:]
-            except subprocess.TimeoutExpired:
-                report["gpu_check"] += f"{command[-1][:40]}: stopped after 60 s\n"
+    report["gpu_check"] = warp_check() if args.device == "cuda" and not args.no_check else ""
     print(report["gpu_check"], flush=True)
 
     names = [c.stem.removeprefix("distill_") for c in args.configs]
