@@ -1,13 +1,13 @@
 """Make the bundle a distillation run needs on a lent GPU machine, small enough to travel with the working tree
 (the device tool carries at most 64 MiB in all, and nothing else can be fetched there).
 
-    python scripts/device_bundle.py data/pool .gpu        # then carry .gpu (see scripts/gpu_train.sh)
+    python scripts/device_bundle.py data/pool .gpu        # then carry .gpu (see scripts/gpu_train.py)
 
 It writes ``.gpu/pool``: the training pack with every JPEG rewritten by ``jpegtran -optimize -progressive``,
 a lossless transcode (same DCT coefficients; every image is decoded from both packs and checked to be
 pixel-identical before the pack is kept), ~10 % smaller. And ``.gpu/teachers/<digest>-<key>.npy``: the SFace
 teacher cache of the original pack in float16 (half the bytes; at most 5e-4 relative change of a unit
-vector), named for the transcoded pack's digest. ``scripts/gpu_train.sh`` restores it to float32 there.
+vector), named for the transcoded pack's digest. ``scripts/gpu_train.py`` restores it to float32 there.
 jpegtran is libjpeg-turbo's (Debian: ``libjpeg-turbo-progs``); a hand-written transcode would not be lossless.
 """
 
@@ -22,9 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facelib.data.fetch import data_dir
 from facelib.data.recordio import RecordReader, RecordWriter, unpack_image_record
-from facelib.train.distill import create_teacher, pack_digest
+from facelib.train.distill import create_teacher, teacher_cache
 
 
 def transcode(jpeg: bytes) -> bytes:
@@ -46,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     if shutil.which("jpegtran") is None:
         raise SystemExit("jpegtran not found (Debian: apt-get install libjpeg-turbo-progs)")
     key = create_teacher(args.teacher).key
-    cache = data_dir() / "teachers" / f"{pack_digest(args.pack)}-{key}.npy"
+    cache = teacher_cache(args.pack, key)
     if not cache.is_file():
         raise SystemExit(f"no teacher cache {cache}: train once on {args.pack} here first (it builds the cache)")
     pool = args.out / "pool"
@@ -63,11 +62,10 @@ def main(argv: list[str] | None = None) -> None:
     shutil.copyfile(args.pack / "property", pool / "property")
     after = (pool / "train.rec").stat().st_size
     targets = np.load(cache, allow_pickle=False)
-    teachers = args.out / "teachers"
-    teachers.mkdir(exist_ok=True)
-    for old in teachers.glob("*.npy"):
+    half = teacher_cache(pool, key, root=args.out)
+    half.parent.mkdir(exist_ok=True)
+    for old in half.parent.glob("*.npy"):
         old.unlink()
-    half = teachers / f"{pack_digest(pool)}-{key}.npy"
     np.save(half, targets.astype(np.float16))
     print(f"{pool}: {before / 2**20:.1f} -> {after / 2**20:.1f} MiB, pixel-identical; teacher cache "
           f"{cache.stat().st_size / 2**20:.1f} -> {half.stat().st_size / 2**20:.1f} MiB", file=sys.stderr)

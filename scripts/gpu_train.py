@@ -6,7 +6,8 @@ The device tool lends a GPU for one call of at most 10 minutes, carrying at most
 there; so this script makes the most of one call, and is device-only (CPU runs use ``facelib train``):
 
 1. restores the bundle's teacher cache (``scripts/device_bundle.py``: float16) to float32 in the data folder;
-2. runs the warp check of ``scripts/gpu_check.sh`` (CUDA against CPU, and the warp benchmark), bounded;
+2. runs the warp check (CUDA against CPU in every space, and the warp benchmark; ``--check-only``, which
+   ``scripts/gpu_check.sh`` also runs), bounded;
 3. probes: every recipe at once for ``--probe-steps`` steps, to measure the slowest one's steps per second
    with all of them sharing the GPU;
 4. gives every recipe the same step count, the most that fits the rest of the budget (x ``--safety``), and
@@ -83,19 +84,20 @@ def warp_check() -> str:
 
 
 def restore_teachers(bundle: Path) -> str:
-    """float16 teacher caches -> float32 in the data folder; returns the teacher's cache key."""
+    """The bundle's float16 teacher cache -> float32, where the trainer looks for the bundle pool's cache;
+    returns the teacher's cache key."""
     import numpy as np
 
-    from facelib.data.fetch import data_dir
+    from facelib.train.distill import teacher_cache
 
-    target = data_dir() / "teachers"
-    target.mkdir(parents=True, exist_ok=True)
     caches = sorted((bundle / "teachers").glob("*.npy"))
     if not caches:
         raise SystemExit(f"{bundle}/teachers holds no teacher cache: run scripts/device_bundle.py first")
-    for cache in caches:
-        np.save(target / cache.name, np.load(cache, allow_pickle=False).astype(np.float32))
-    return caches[0].stem.split("-", 1)[1]
+    key = caches[0].stem.split("-", 1)[1]
+    target = teacher_cache(bundle / "pool", key)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    np.save(target, np.load(caches[0], allow_pickle=False).astype(np.float32))
+    return key
 
 
 def launch(config: Path, key: str, bundle: Path, output: Path, steps: int, log: Path, workers: int,

@@ -44,6 +44,12 @@ def pack_digest(path: str | Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def teacher_cache(pack: str | Path, key: str, root: str | Path | None = None) -> Path:
+    """Where the teacher ``key``'s embeddings of the training pack ``pack`` are cached:
+    ``<root>/teachers/<pack digest>-<key>.npy``, ``root`` being the data folder unless given."""
+    return (data_dir() if root is None else Path(root)) / "teachers" / f"{pack_digest(pack)}-{key}.npy"
+
+
 def create_teacher(name: str):
     if name != "sface":
         raise ValueError(f"unknown teacher {name!r}; choose one of {', '.join(TEACHERS)}")
@@ -57,7 +63,7 @@ def teacher_targets(data: FaceTrainingSet, teacher: str = "sface", progress: boo
     """``(N, 2, D)`` float32 unit-length teacher embeddings of every training face (view 0) and its mirror
     image (view 1), from the cache or computed and cached."""
     model = create_teacher(teacher)
-    cache = data_dir() / "teachers" / f"{pack_digest(data.path)}-{model.key}.npy"
+    cache = teacher_cache(data.path, model.key)
     if cache.is_file():
         try:
             targets = np.load(cache, allow_pickle=False)
