@@ -87,3 +87,10 @@ def test_the_probe_rate_leaves_out_the_start_up(tmp_path, repo_script):
     with pytest.raises(SystemExit, match="probe probe failed"):
         (tmp_path / "log").write_text("Traceback: boom")
         driver.steady_rate(run, tmp_path / "log", 1, 64)
+
+
+def test_loader_workers_share_the_cores_between_the_runs(repo_script):
+    driver = repo_script("scripts/gpu_train.py")
+    # the 16-core GPU machine: 4 each for up to three runs, fewer as more runs share it, never under 2
+    assert [driver.loader_workers(n, 16) for n in (1, 2, 3, 4, 5, 6, 8)] == [4, 4, 4, 3, 2, 2, 2]
+    assert driver.loader_workers(1, 2) == 2  # this 2-core machine (a dry run)
