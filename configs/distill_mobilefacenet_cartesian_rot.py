@@ -6,10 +6,6 @@ teacher's target always the upright face), so that the table shows what the pola
     bash scripts/train_shipped.sh 300 cartesian_rot
 """
 
-import math
-
 from facelib.train.config import distill_recipe
 
-config = distill_recipe("cartesian", name="mobilefacenet_cartesian_rot",
-                        augment={"max_shift": 0.05, "max_scale": 0.1, "max_rotation": math.pi, "flip": True,
-                                 "colour": 0.2, "grey": 0.1})
+config = distill_recipe("cartesian", name="mobilefacenet_cartesian_rot", full_circle=True)

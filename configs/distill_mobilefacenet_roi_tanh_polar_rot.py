@@ -5,10 +5,6 @@ rotation (the teacher's target is always the upright face).
     facelib train --config configs/distill_mobilefacenet_roi_tanh_polar_rot.py
 """
 
-import math
-
 from facelib.train.config import distill_recipe
 
-config = distill_recipe("roi_tanh_polar", name="mobilefacenet_roi_tanh_polar_rot",
-                        augment={"max_shift": 0.05, "max_scale": 0.1, "max_rotation": math.pi, "flip": True,
-                                 "colour": 0.2, "grey": 0.1})
+config = distill_recipe("roi_tanh_polar", name="mobilefacenet_roi_tanh_polar_rot", full_circle=True)

@@ -6,11 +6,7 @@ GPU call side by side with the four spaces' ``*_gpu`` runs at the same step coun
     facelib train --config configs/distill_mobilefacenet_roi_tanh_polar_rot_gpu.py [--resume]
 """
 
-import math
-
 from facelib.train.config import distill_recipe
 
-config = distill_recipe("roi_tanh_polar", name="mobilefacenet_roi_tanh_polar_rot_gpu",
-                        augment={"max_shift": 0.05, "max_scale": 0.1, "max_rotation": math.pi, "flip": True,
-                                 "colour": 0.2, "grey": 0.1},
+config = distill_recipe("roi_tanh_polar", name="mobilefacenet_roi_tanh_polar_rot_gpu", full_circle=True,
                         total_steps=3400, checkpoint_every=425, verify_every=425)

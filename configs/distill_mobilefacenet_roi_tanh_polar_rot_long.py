@@ -9,12 +9,8 @@ way, the teacher's target always the upright face) run for 2,000 steps from the 
     facelib train --config configs/distill_mobilefacenet_roi_tanh_polar_rot_long.py
 """
 
-import math
-
 from facelib.train.config import distill_recipe
 
 config = distill_recipe("roi_tanh_polar", name="mobilefacenet_roi_tanh_polar_rot_long",
                         init_weights="mobilefacenet_roi_tanh_polar_long", total_steps=2000,
-                        checkpoint_every=50, verify_every=400,
-                        augment={"max_shift": 0.05, "max_scale": 0.1, "max_rotation": math.pi, "flip": True,
-                                 "colour": 0.2, "grey": 0.1})
+                        checkpoint_every=50, verify_every=400, full_circle=True)

@@ -10,12 +10,8 @@ identities stay held out in every stage and model selection never sees them trai
     facelib train --config configs/distill_mobilefacenet_roi_tanh_polar_rot_warm.py [--resume]
 """
 
-import math
-
 from facelib.train.config import distill_recipe
 
 config = distill_recipe("roi_tanh_polar", name="mobilefacenet_roi_tanh_polar_rot_warm",
                         init_weights="mobilefacenet_roi_tanh_polar_rot_long", total_steps=3000,
-                        checkpoint_every=50, verify_every=500,
-                        augment={"max_shift": 0.05, "max_scale": 0.1, "max_rotation": math.pi, "flip": True,
-                                 "colour": 0.2, "grey": 0.1})
+                        checkpoint_every=50, verify_every=500, full_circle=True)

@@ -8,12 +8,8 @@ worst angle (90.8 % at 7,400) towards the goal (97.5 %). Same seed, so the same 
     facelib train --config configs/distill_mobilefacenet_roi_tanh_polar_rot_warm2.py [--resume]
 """
 
-import math
-
 from facelib.train.config import distill_recipe
 
 config = distill_recipe("roi_tanh_polar", name="mobilefacenet_roi_tanh_polar_rot_warm2",
                         init_weights="mobilefacenet_roi_tanh_polar_rot_warm", total_steps=7900,
-                        checkpoint_every=987, verify_every=987,
-                        augment={"max_shift": 0.05, "max_scale": 0.1, "max_rotation": math.pi, "flip": True,
-                                 "colour": 0.2, "grey": 0.1})
+                        checkpoint_every=987, verify_every=987, full_circle=True)

@@ -141,16 +141,18 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainCo
     return config.replace(**changes)
 
 
-def distill_recipe(space: str, name: str | None = None, **changes) -> TrainConfig:
+def distill_recipe(space: str, name: str | None = None, *, full_circle: bool = False, **changes) -> TrainConfig:
     """The one distillation recipe of the shipped MobileFaceNets, for any warping space: 128-d students of
     the SFace teacher (``1 - cos``), AdamW with cosine decay, bf16 autocast, RoI jitter, small rotations,
-    flips and colour, 30 identities held out for model selection. ``changes`` override fields."""
+    flips and colour, 30 identities held out for model selection. ``full_circle``: the rotation-robust
+    variant, in-plane rotations of up to 180 degrees either way (the teacher's target stays upright).
+    ``changes`` override fields."""
     config = TrainConfig(
         data="data/pool", output=f"runs/{name or 'mobilefacenet_' + space}", model="mobilefacenet", space=space,
         embedding_size=128, teacher="sface", margin_weight=0.0, distill_weight=1.0, min_identity_cosine=0.2,
         holdout_identities=30, optimizer="adamw", lr=2e-3, weight_decay=0.05, schedule="cosine", warmup_steps=30,
         batch_size=64, total_steps=1000, grad_clip=5.0, amp="bf16", channels_last=True,
-        augment={"max_shift": 0.05, "max_scale": 0.1, "max_rotation": 0.26, "flip": True, "colour": 0.2,
-                 "grey": 0.1},
+        augment={"max_shift": 0.05, "max_scale": 0.1, "max_rotation": math.pi if full_circle else 0.26,
+                 "flip": True, "colour": 0.2, "grey": 0.1},
         checkpoint_every=100, verify_every=250, verify_benchmark="", log_every=10, num_workers=0, seed=0)
     return config.replace(**changes)
