@@ -348,6 +348,7 @@ def test_a_warm_start_from_a_registered_model_is_checked_against_the_run(tiny_pa
 @pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "configs").glob("distill_*.py")),
                          ids=lambda p: p.stem)
 def test_every_distillation_recipe_is_the_one_recipe_with_its_documented_changes(path):
+    import ast
     import dataclasses
 
     from facelib.train.config import distill_recipe
@@ -358,7 +359,7 @@ def test_every_distillation_recipe_is_the_one_recipe_with_its_documented_changes
     changed = {f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(base, f.name)}
     assert changed <= {"output", "total_steps", "checkpoint_every", "verify_every", "augment", "init_weights", "lr"}
     if "lr" in changed:  # a continuation may start lower, and says so in its docstring (e.g. 5e-4)
-        assert f"{config.lr:.0e}".replace("e-0", "e-") in path.read_text().split('"""')[1]
+        assert f"{config.lr:.0e}".replace("e-0", "e-") in ast.get_docstring(ast.parse(path.read_text()))
     assert config.output == "runs/" + path.stem.replace("distill_", "")
     assert {k: v for k, v in config.augment.items() if k != "max_rotation"} == \
         {k: v for k, v in base.augment.items() if k != "max_rotation"}
