@@ -48,6 +48,9 @@ class TrainConfig:
     grad_clip: float = 5.0  # max norm of the backbone gradient (0: off)
     amp: str = "auto"  # auto (fp16 + scaler on CUDA, fp32 on CPU) | fp16 | bf16 | none
     channels_last: bool = True
+    compile: bool = False  # torch.compile the training forward and backward (Inductor; needs a C++ compiler):
+    # ~2 min to compile, then ~1.4x the steps/s of eager bf16 on a 2-core AMX CPU; weights and checkpoints
+    # are the uncompiled model's, so a run may be resumed with or without it
     on_nonfinite: str = "stop"  # stop (error naming the step) | skip (drop the batch, counted)
     on_bad_image: str = "raise"  # raise (error naming the record) | skip (counted)
     # Geometric (RoI jitter, rotation in radians; every space, Cartesian included), flips, and colour:

@@ -6,7 +6,8 @@ embedded by the backbone (RTNet also gets the RoIs used) and classified by Parti
 loss. SGD with warm-up then polynomial or step decay, weight decay and gradient clipping; fp16 with
 a gradient scaler on CUDA, bf16 autocast on CPU if asked. A non-finite loss stops the run naming the
 step (or skips the batch, counted). Under ``torchrun`` the backbone is wrapped in DDP (NCCL on GPUs,
-gloo on CPUs) and the class centres are sharded.
+gloo on CPUs) and the class centres are sharded. With ``compile`` the steps run the backbone under
+``torch.compile``; the checks, checkpoints and exports use the plain module, which shares its weights.
 
 Around the steps, callbacks (:func:`default_callbacks`) show progress and log, run the checks (the
 verification benchmark through :mod:`facelib.verification`, the held-out student-teacher cosine),
@@ -25,6 +26,7 @@ import math
 import os
 import platform
 import random
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -87,6 +89,16 @@ def _setup_distributed(config: TrainConfig) -> tuple[int, int, torch.device]:
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if use_cuda else "gloo")
     return rank, world, device
+
+
+def _compiled(net: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``net`` under ``torch.compile`` for the training steps only: the checks, checkpoints and exports use the
+    uncompiled module, which shares its parameters. Inductor builds C++ kernels on a CPU, so a missing compiler
+    is named here rather than deep inside the first step."""
+    if device.type == "cpu" and not any(shutil.which(cc) for cc in ("g++", "c++", "clang++")):
+        raise RuntimeError("config.compile=True needs a C++ compiler on a CPU (torch.compile builds its kernels "
+                           "with one) and none was found on PATH: install g++ or set compile=False")
+    return torch.compile(net)
 
 
 def learning_rate_factor(config: TrainConfig, step: int) -> float:
@@ -164,6 +176,8 @@ class Trainer:
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.net = (torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else self.model)
+        if config.compile:
+            self.net = _compiled(self.net, self.device)
         self.classifier = None
         groups = [{"params": self.model.parameters()}]
         if config.margin_weight > 0:
