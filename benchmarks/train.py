@@ -2,6 +2,7 @@
 margin loss, backward, SGD), images/s, side by side in one run.
 
     python benchmarks/train.py --data /path/to/ms1m_pack [--steps 6] [--batch 32] [--threads 2] [--compile]
+                               [--models mobilefacenet iresnet18]
 
 Rows: MobileFaceNet and iResNet-18, each fp32 and bf16 autocast + channels_last, each with the
 tanh-polar warp augmentation and without any warp (``cartesian``); with ``--compile`` also bf16 +
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--compile", action="store_true", help="add bf16+cl rows under torch.compile")
+    parser.add_argument("--models", nargs="+", default=["mobilefacenet", "iresnet18"])
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"training step on CPU, {args.threads} threads, {args.workers} loader worker(s), batch {args.batch}, "
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'model':14s} {'precision':12s} {'space':16s} {'img/s':>7s} {'img/core-s':>11s}")
     variants = [("fp32", False, False), ("bf16+cl", True, False)] + ([("bf16+cl+comp", True, True)]
                                                                      if args.compile else [])
-    for model in ("mobilefacenet", "iresnet18"):
+    for model in args.models:
         for label, low, compiled in variants:
             for space in ("roi_tanh_polar", "cartesian"):
                 rate = measure(args.data, model, space, low, args.steps, args.batch, args.workers, compiled)
