@@ -405,10 +405,11 @@ def test_every_distillation_recipe_is_the_one_recipe_with_its_documented_changes
     changed = {f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(base, f.name)}
     assert changed <= {"output", "total_steps", "checkpoint_every", "verify_every", "augment", "init_weights", "lr",
                        "compile"}
+    doc = ast.get_docstring(ast.parse(path.read_text()))
     if "compile" in changed:  # the same steps, faster: a recipe that compiles says so
-        assert "compile=True" in ast.get_docstring(ast.parse(path.read_text()))
+        assert "compile=True" in doc
     if "lr" in changed:  # a continuation may start lower, and says so in its docstring (e.g. 5e-4)
-        assert f"{config.lr:.0e}".replace("e-0", "e-") in ast.get_docstring(ast.parse(path.read_text()))
+        assert f"{config.lr:.0e}".replace("e-0", "e-") in doc
     assert config.output == "runs/" + path.stem.replace("distill_", "")
     assert {k: v for k, v in config.augment.items() if k != "max_rotation"} == \
         {k: v for k, v in base.augment.items() if k != "max_rotation"}
