@@ -34,6 +34,8 @@ class TrainConfig:
     distill_weight: float = 1.0  # weight of 1 - cos(student, teacher)
     similarity_weight: float = 0.0  # weight of the in-batch similarity-matrix term
     min_identity_cosine: float = 0.2  # drop images whose teacher embedding is this far from their identity
+    mixup_faces: int = 0  # add this many mixed faces (two training faces of different identities blended),
+    # labelled once by the teacher and cached; see facelib.train.distill. Needs a teacher and margin_weight=0
     holdout_identities: int = 0  # identities kept out of training for model selection (student-teacher cosine)
     sample_rate: float = 1.0  # Partial FC share of negative class centres per step
     batch_size: int = 128  # per process
@@ -91,7 +93,7 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"config field {name} must be >= 1; got {getattr(self, name)!r}")
         for name in ("warmup_steps", "num_workers", "verify_every", "weight_decay", "grad_clip", "holdout_identities",
-                     "margin_weight", "distill_weight", "similarity_weight"):
+                     "margin_weight", "distill_weight", "similarity_weight", "mixup_faces"):
             if getattr(self, name) < 0:
                 raise ValueError(f"config field {name} must be >= 0; got {getattr(self, name)!r}")
         if self.lr <= 0:
@@ -102,6 +104,10 @@ class TrainConfig:
             raise ValueError(f"config field verify_pairs must be a multiple of 20 or None; got {self.verify_pairs!r}")
         if self.margin_weight == 0 and not self.teacher:
             raise ValueError("nothing to learn from: margin_weight is 0 and there is no teacher")
+        if self.mixup_faces and (not self.teacher or self.margin_weight > 0):
+            raise ValueError(f"config field mixup_faces={self.mixup_faces} needs a teacher and margin_weight=0: a "
+                             f"mixed face has only the teacher's target, no identity (now teacher={self.teacher!r}, "
+                             f"margin_weight={self.margin_weight!r})")
 
     def replace(self, **changes) -> TrainConfig:
         names = {f.name for f in dataclasses.fields(self)}

@@ -73,6 +73,38 @@ class FaceTrainingSet(Dataset):
         return torch.from_numpy(image).permute(2, 0, 1).contiguous(), label, index
 
 
+def blend(first: torch.Tensor, second: torch.Tensor, weight: float) -> torch.Tensor:
+    """The mixed face ``weight * first + (1 - weight) * second``, rounded to uint8: what the teacher labels and
+    the student sees. ``first``, ``second``: uint8 faces of one shape (e.g. ``(3, 112, 112)``)."""
+    mixed = weight * first.float() + (1.0 - weight) * second.float()
+    return mixed.round_().clamp_(0, 255).to(torch.uint8)
+
+
+class WithMixedFaces(Dataset):
+    """A training set followed by mixed faces: ``dataset[i]`` is ``faces[i]`` for ``i < len(faces)``, and
+    ``(blend(faces[a], faces[b], w), -1, i)`` for ``i = len(faces) + k``, ``(a, b)`` and ``w`` being
+    ``pairs[k]`` and ``weights[k]`` (label -1: a mixed face has no identity). ``None`` where either face is a
+    skipped bad image."""
+
+    def __init__(self, faces: FaceTrainingSet, pairs: np.ndarray, weights: np.ndarray) -> None:
+        if len(pairs) != len(weights) or (len(pairs) and (np.min(pairs) < 0 or np.max(pairs) >= len(faces))):
+            raise ValueError(f"mixed faces: {len(pairs)} pairs of indices into {len(faces)} faces and "
+                             f"{len(weights)} weights do not fit")
+        self.faces, self.pairs, self.weights = faces, np.asarray(pairs, np.int64), np.asarray(weights, np.float32)
+
+    def __len__(self) -> int:
+        return len(self.faces) + len(self.pairs)
+
+    def __getitem__(self, index: int):
+        if index < len(self.faces):
+            return self.faces[index]
+        k = index - len(self.faces)
+        first, second = (self.faces[int(i)] for i in self.pairs[k])
+        if first is None or second is None:
+            return None
+        return blend(first[0], second[0], float(self.weights[k])), -1, index
+
+
 def collate(batch):
     """Stack ``(image, label, index)`` items, dropping ``None`` (skipped) items; returns images ``(B, 3, 112,
     112)`` uint8, labels ``(B,)``, how many were skipped, and the kept items' dataset indices ``(B,)``."""

@@ -9,6 +9,13 @@ the clean, upright view, which is what makes the student invariant to those chan
 
 Images whose teacher embedding is far from their identity's mean (cosine below ``min_identity_cosine``:
 failed alignments, wrong faces, label noise) are dropped from training; their number is reported.
+
+Mixed faces widen a small pool (``TrainConfig.mixup_faces``): two training faces of different identities
+blended pixel by pixel (:func:`facelib.train.data.blend`; aligned faces share their landmarks, so a blend
+looks like a new face) are faces the pool does not hold, and the teacher labels them like any other
+(Beyer et al. 2021, "a good teacher is patient and consistent", arXiv 2106.05237). They are drawn once
+per run from its seed (:func:`mixup_pairs`) and their teacher embeddings cached like the pool's
+(:func:`mixup_targets`), so the teacher labels them only once.
 """
 
 from __future__ import annotations
@@ -24,12 +31,13 @@ from tqdm.auto import tqdm
 
 from .._atomic import atomic_path
 from ..data.fetch import data_dir
-from .data import FaceTrainingSet
+from .data import FaceTrainingSet, blend
 
 log = logging.getLogger(__name__)
 
 TEACHERS = ("sface",)
 VIEWS = 2  # the face and its mirror image
+MIXUP_WEIGHTS = (0.2, 0.8)  # a mixed face's share of its first face, drawn uniformly from this range
 
 
 def pack_digest(path: str | Path) -> str:
@@ -63,18 +71,59 @@ def teacher_targets(data: FaceTrainingSet, teacher: str = "sface", progress: boo
     """``(N, 2, D)`` float32 unit-length teacher embeddings of every training face (view 0) and its mirror
     image (view 1), from the cache or computed and cached."""
     model = create_teacher(teacher)
-    cache = teacher_cache(data.path, model.key)
+    return _cached_views(teacher_cache(data.path, model.key), model, len(data), lambda k: _face(data, k),
+                         f"teacher {teacher}", progress, chunk)
+
+
+def mixup_pairs(indices: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` mixed faces drawn from the training faces ``indices`` (pack indices; ``labels`` per pack face):
+    ``pairs`` ``(count, 2)`` int64 pack indices of two faces of different identities, and ``weights``
+    ``(count,)`` float32, the first face's share, uniform in :data:`MIXUP_WEIGHTS`. The same arguments give
+    the same draw."""
+    indices, labels = np.asarray(indices, np.int64), np.asarray(labels)
+    if len(np.unique(labels[indices])) < 2:
+        raise ValueError(f"mixup needs training faces of at least two identities; got {len(indices)} face(s) of "
+                         f"{len(np.unique(labels[indices]))}")
+    rng = np.random.default_rng([seed, count])
+    pairs = np.zeros((0, 2), np.int64)
+    while len(pairs) < count:  # redraw the pairs that fell on one identity
+        draw = indices[rng.integers(0, len(indices), (2 * (count - len(pairs)) + 16, 2))]
+        pairs = np.concatenate([pairs, draw[labels[draw[:, 0]] != labels[draw[:, 1]]]])[:count]
+    weights = rng.uniform(*MIXUP_WEIGHTS, count).astype(np.float32)
+    return pairs, weights
+
+
+def mixup_targets(data: FaceTrainingSet, pairs: np.ndarray, weights: np.ndarray, teacher: str = "sface",
+                  progress: bool = True, chunk: int = 256) -> np.ndarray:
+    """``(M, 2, D)`` float32 teacher embeddings of the mixed faces ``blend(data[a], data[b], w)`` for each pair
+    ``(a, b)`` and weight ``w`` (view 0) and of their mirror images (view 1), from the cache or computed and
+    cached. The cache is keyed by the pack, the teacher and a digest of the pairs and weights."""
+    model = create_teacher(teacher)
+    pairs, weights = np.ascontiguousarray(pairs, np.int64), np.ascontiguousarray(weights, np.float32)
+    digest = hashlib.sha256(pairs.tobytes() + weights.tobytes()).hexdigest()[:16]
+
+    def mixed(k: int) -> np.ndarray:
+        first, second = (_face(data, int(i)) for i in pairs[k])
+        return blend(torch.from_numpy(first), torch.from_numpy(second), float(weights[k])).numpy()
+
+    return _cached_views(teacher_cache(data.path, f"{model.key}-mixup-{digest}"), model, len(pairs), mixed,
+                         f"teacher {teacher}, mixed faces", progress, chunk)
+
+
+def _cached_views(cache: Path, model, count: int, face, desc: str, progress: bool, chunk: int) -> np.ndarray:
+    """``(count, 2, D)`` teacher embeddings of ``face(k)`` (``(112, 112, 3)`` uint8) and its mirror image, read
+    from ``cache`` when it holds them, else computed and written there atomically."""
     if cache.is_file():
         try:
             targets = np.load(cache, allow_pickle=False)
-            if targets.shape[:2] == (len(data), VIEWS) and np.isfinite(targets).all():
+            if targets.shape[:2] == (count, VIEWS) and np.isfinite(targets).all():
                 return targets
-            log.warning("recomputing %s: shape %s does not fit %d images", cache, targets.shape, len(data))
+            log.warning("recomputing %s: shape %s does not fit %d images", cache, targets.shape, count)
         except (ValueError, OSError, EOFError) as err:
             log.warning("recomputing the damaged teacher cache %s: %s", cache, err)
     parts = []
-    for start in tqdm(range(0, len(data), chunk), desc=f"teacher {teacher}", disable=not progress):
-        faces = np.stack([_face(data, k) for k in range(start, min(start + chunk, len(data)))])
+    for start in tqdm(range(0, count, chunk), desc=desc, disable=not progress):
+        faces = np.stack([face(k) for k in range(start, min(start + chunk, count))])
         views = [model.embed_faces(faces), model.embed_faces(np.ascontiguousarray(faces[:, :, ::-1]))]
         parts.append(np.stack(views, axis=1).astype(np.float32))
     targets = np.concatenate(parts)

@@ -43,8 +43,8 @@ from ..models import create_model, input_spec, model_input
 from ..warp import RandomRoIWarp
 from ..weights import find_weights, load_weights, registry, save_weights, verify_entry
 from .config import TrainConfig
-from .data import EpochBatches, FaceTrainingSet, collate
-from .distill import distillation_loss, identity_outliers, teacher_targets
+from .data import EpochBatches, FaceTrainingSet, WithMixedFaces, collate
+from .distill import distillation_loss, identity_outliers, mixup_pairs, mixup_targets, teacher_targets
 from .partial_fc import PartialFC
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class CheckpointError(RuntimeError):
 
 
 # Config fields that change tensor shapes: a checkpoint cannot continue under other values.
-_SHAPE_FIELDS = ("model", "embedding_size", "margin_weight", "teacher", "data")
+_SHAPE_FIELDS = ("model", "embedding_size", "margin_weight", "teacher", "data", "mixup_faces")
 
 
 def hardware(device: torch.device, world: int = 1) -> str:
@@ -238,6 +238,14 @@ class Trainer:
         self.holdout_indices = np.flatnonzero(np.isin(labels, held))
         self.report.update({"training_images": int(len(self.train_indices)),
                             "holdout_identities": int(len(held)), "holdout_images": int(len(self.holdout_indices))})
+        self.loader_data = self.data
+        if config.mixup_faces:  # mixed faces of training faces only: the held-out identities stay unseen
+            pairs, weights = mixup_pairs(self.train_indices, labels, config.mixup_faces, config.seed)
+            mixed = mixup_targets(self.data, pairs, weights, config.teacher, progress=self.rank == 0)
+            self.targets = torch.cat([self.targets, torch.from_numpy(mixed)])
+            self.loader_data = WithMixedFaces(self.data, pairs, weights)
+            self.train_indices = np.concatenate([self.train_indices, len(self.data) + np.arange(len(pairs))])
+            self.report["mixup_faces"] = int(len(pairs))
         log.info("training images: %s", self.report)
 
     def _load_initial_weights(self) -> None:
@@ -497,8 +505,8 @@ class Trainer:
         """The rest of the current epoch's batches (this rank's share), in the epoch's fixed order."""
         epoch, offset = divmod(self.step, self.batches.per_epoch)
         batches = [self.train_indices[batch].tolist() for batch in self.batches.epoch(epoch, offset)]
-        return DataLoader(self.data, batch_sampler=batches, collate_fn=collate, num_workers=self.config.num_workers,
-                          pin_memory=self.device.type == "cuda")
+        return DataLoader(self.loader_data, batch_sampler=batches, collate_fn=collate,
+                          num_workers=self.config.num_workers, pin_memory=self.device.type == "cuda")
 
     def _step(self, images: torch.Tensor, labels: torch.Tensor, skipped: int, indices: torch.Tensor
               ) -> float | None:

@@ -8,8 +8,8 @@ import torch
 
 from facelib.train import distill
 from facelib.train.config import TrainConfig
-from facelib.train.data import FaceTrainingSet
-from facelib.train.loop import Trainer, train
+from facelib.train.data import FaceTrainingSet, WithMixedFaces
+from facelib.train.loop import CheckpointError, Trainer, train
 
 
 class _Teacher:
@@ -117,3 +117,67 @@ def test_the_fit_gap_compares_trained_faces_with_held_out_ones(tiny_pack, fake_t
 def test_the_teacher_must_give_the_embedding_size(tiny_pack, fake_teacher, tmp_path):
     with pytest.raises(ValueError, match="embedding_size=16"):
         train(_config(tiny_pack, tmp_path / "run", embedding_size=32))
+
+
+def test_mixup_pairs_blend_two_identities_from_the_given_faces_only():
+    labels = np.repeat(np.arange(6), 5)
+    indices = np.flatnonzero(labels != 2)  # identity 2 held out
+    pairs, weights = distill.mixup_pairs(indices, labels, 200, seed=3)
+    assert pairs.shape == (200, 2) and weights.shape == (200,) and weights.dtype == np.float32
+    assert np.isin(pairs, indices).all() and (labels[pairs[:, 0]] != labels[pairs[:, 1]]).all()
+    assert weights.min() >= distill.MIXUP_WEIGHTS[0] and weights.max() <= distill.MIXUP_WEIGHTS[1]
+    again = distill.mixup_pairs(indices, labels, 200, seed=3)
+    assert np.array_equal(pairs, again[0]) and np.array_equal(weights, again[1])
+    assert not np.array_equal(pairs, distill.mixup_pairs(indices, labels, 200, seed=4)[0])
+    with pytest.raises(ValueError, match="at least two identities"):
+        distill.mixup_pairs(np.flatnonzero(labels == 1), labels, 10, seed=0)
+
+
+def test_mixed_faces_are_labelled_by_the_teacher_once_and_cached(tiny_pack, fake_teacher):
+    data = FaceTrainingSet(tiny_pack)
+    pairs, weights = distill.mixup_pairs(np.arange(len(data)), np.array([lab for _, lab in data.items]), 12, 0)
+    targets = distill.mixup_targets(data, pairs, weights, progress=False)
+    calls = fake_teacher.calls
+    assert np.array_equal(distill.mixup_targets(data, pairs, weights, progress=False), targets)
+    assert fake_teacher.calls == calls  # read from the cache
+    mixed = WithMixedFaces(data, pairs, weights)
+    assert len(mixed) == len(data) + 12 and mixed[5][1] == data[5][1]
+    face, label, index = mixed[len(data) + 7]
+    assert label == -1 and index == len(data) + 7
+    a, b = data[int(pairs[7, 0])][0].float(), data[int(pairs[7, 1])][0].float()
+    assert torch.allclose(face.float(), weights[7] * a + (1 - weights[7]) * b, atol=0.5)
+    assert not torch.equal(face, data[int(pairs[7, 0])][0])
+    # the targets are the teacher's embeddings of exactly that face (view 0) and its mirror image (view 1)
+    hwc = face.permute(1, 2, 0).numpy()
+    assert np.allclose(targets[7, 0], _Teacher().embed_faces(hwc[None])[0], atol=1e-6)
+    assert np.allclose(targets[7, 1], _Teacher().embed_faces(hwc[None, :, ::-1])[0], atol=1e-6)
+    other = distill.mixup_targets(data, pairs[:6], weights[:6], progress=False)  # another draw: its own cache
+    assert np.array_equal(other, targets[:6]) and len(list((distill.data_dir() / "teachers").glob("*.npy"))) == 2
+
+
+def test_a_run_trains_on_mixed_faces_of_its_training_identities(tiny_pack, fake_teacher, tmp_path):
+    trainer = Trainer(_config(tiny_pack, tmp_path / "run", mixup_faces=24, total_steps=8))
+    assert trainer.report["mixup_faces"] == 24 and trainer.report["training_images"] == 40
+    assert len(trainer.train_indices) == 64 and trainer.targets.shape == (48 + 24, 2, 16)
+    held = set(trainer.labels[trainer.holdout_indices].tolist())
+    pairs = trainer.loader_data.pairs
+    assert not held & set(trainer.labels[pairs.ravel()].tolist())  # held-out faces are never mixed in
+    seen, losses, step = [], [], trainer.train_step
+
+    def recorded(images, labels, indices):
+        seen.extend(indices.tolist())
+        losses.append(step(images, labels, indices))
+        return losses[-1]
+
+    trainer.train_step, trainer.callbacks = recorded, []
+    trainer.run()
+    assert any(i >= 48 for i in seen) and any(i < 48 for i in seen)  # real and mixed faces in the batches
+    assert len(losses) == 8 and np.isfinite(losses).all()
+    trainer.save_checkpoint()
+    with pytest.raises(CheckpointError, match="mixup_faces was 24, now 0"):
+        Trainer(_config(tiny_pack, tmp_path / "run", mixup_faces=0, total_steps=8), resume=True)
+
+
+def test_mixed_faces_need_a_teacher_and_no_margin_loss(tiny_pack, tmp_path):
+    with pytest.raises(ValueError, match="mixup_faces=8 needs a teacher and margin_weight=0"):
+        _config(tiny_pack, tmp_path, mixup_faces=8, margin_weight=1.0)
