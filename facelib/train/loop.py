@@ -169,7 +169,7 @@ class Trainer:
         self.spec = input_spec(config.model)
         self.targets, self.report = None, {}
         self._select_images()
-        self.batches = EpochBatches(len(self.train_indices), config.batch_size, config.seed, self.rank, self.world)
+        self.batches = EpochBatches(len(self.sample_indices), config.batch_size, config.seed, self.rank, self.world)
         self.model = create_model(config.model, config.embedding_size).to(self.device)
         if config.init_weights and not resume:  # a resumed run's weights come from its checkpoint
             self._load_initial_weights()
@@ -238,13 +238,14 @@ class Trainer:
         self.holdout_indices = np.flatnonzero(np.isin(labels, held))
         self.report.update({"training_images": int(len(self.train_indices)),
                             "holdout_identities": int(len(held)), "holdout_images": int(len(self.holdout_indices))})
-        self.loader_data = self.data
+        # What the batches draw from: the pack's training faces, then any mixed faces (indices after the pack's).
+        self.loader_data, self.sample_indices = self.data, self.train_indices
         if config.mixup_faces:  # mixed faces of training faces only: the held-out identities stay unseen
             pairs, weights = mixup_pairs(self.train_indices, labels, config.mixup_faces, config.seed)
             mixed = mixup_targets(self.data, pairs, weights, config.teacher, progress=self.rank == 0)
             self.targets = torch.cat([self.targets, torch.from_numpy(mixed)])
             self.loader_data = WithMixedFaces(self.data, pairs, weights)
-            self.train_indices = np.concatenate([self.train_indices, len(self.data) + np.arange(len(pairs))])
+            self.sample_indices = np.concatenate([self.train_indices, len(self.data) + np.arange(len(pairs))])
             self.report["mixup_faces"] = int(len(pairs))
         log.info("training images: %s", self.report)
 
@@ -504,7 +505,7 @@ class Trainer:
     def _epoch_loader(self) -> DataLoader:
         """The rest of the current epoch's batches (this rank's share), in the epoch's fixed order."""
         epoch, offset = divmod(self.step, self.batches.per_epoch)
-        batches = [self.train_indices[batch].tolist() for batch in self.batches.epoch(epoch, offset)]
+        batches = [self.sample_indices[batch].tolist() for batch in self.batches.epoch(epoch, offset)]
         return DataLoader(self.loader_data, batch_sampler=batches, collate_fn=collate,
                           num_workers=self.config.num_workers, pin_memory=self.device.type == "cuda")
 

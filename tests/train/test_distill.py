@@ -95,8 +95,10 @@ def test_distillation_pulls_the_student_towards_the_teacher(tiny_pack, fake_teac
     assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
 
 
-def test_the_fit_gap_compares_trained_faces_with_held_out_ones(tiny_pack, fake_teacher, tmp_path, repo_script):
-    config = _config(tiny_pack, tmp_path / "run", total_steps=10)
+@pytest.mark.parametrize("mixup_faces", [0, 24])
+def test_the_fit_gap_compares_trained_faces_with_held_out_ones(tiny_pack, fake_teacher, tmp_path, repo_script,
+                                                               mixup_faces):
+    config = _config(tiny_pack, tmp_path / "run", total_steps=10, mixup_faces=mixup_faces)
     trainer = Trainer(config)
     summary = trainer.run()
     with pytest.raises(ValueError, match="non-empty selection of the 48 faces"):
@@ -158,7 +160,8 @@ def test_mixed_faces_are_labelled_by_the_teacher_once_and_cached(tiny_pack, fake
 def test_a_run_trains_on_mixed_faces_of_its_training_identities(tiny_pack, fake_teacher, tmp_path):
     trainer = Trainer(_config(tiny_pack, tmp_path / "run", mixup_faces=24, total_steps=8))
     assert trainer.report["mixup_faces"] == 24 and trainer.report["training_images"] == 40
-    assert len(trainer.train_indices) == 64 and trainer.targets.shape == (48 + 24, 2, 16)
+    assert len(trainer.train_indices) == 40 and len(trainer.sample_indices) == 64
+    assert trainer.targets.shape == (48 + 24, 2, 16)
     held = set(trainer.labels[trainer.holdout_indices].tolist())
     pairs = trainer.loader_data.pairs
     assert not held & set(trainer.labels[pairs.ravel()].tolist())  # held-out faces are never mixed in
