@@ -1,11 +1,11 @@
 """The RoI-tanh recipe continued a fourth time, on the 2-core CPU, with mixed faces:
-``distill_mobilefacenet_roi_tanh.py`` from the shipped ``mobilefacenet_roi_tanh_warm3`` (15,600 steps) for 2,800
-steps (18,400 in all), compiled (``compile=True``), cosine from 5e-4, with ``mixup_faces=10000``: 10,000 blends of
-two training faces of different identities, labelled once by the teacher (~10 min, cached; the same draw as
-``mobilefacenet_cartesian_warm7``'s, since the seed and the pool are the same). The one change from
-``mobilefacenet_roi_tanh_warm3``'s continuation, as ``mobilefacenet_cartesian_warm7`` is from
-``mobilefacenet_cartesian_warm6``'s. Started at the end of a session (checkpoints every 350 steps): continue it
-with ``--resume``.
+``distill_mobilefacenet_roi_tanh.py`` from the shipped ``mobilefacenet_roi_tanh_warm3`` (15,600 steps) for 2,400
+steps (18,000 in all, the length of ``mobilefacenet_cartesian_warm7``'s continuation), compiled (``compile=True``),
+cosine from 5e-4, with ``mixup_faces=10000``: 10,000 blends of two training faces of different identities, labelled
+once by the teacher (~10 min, cached; the same draw as ``mobilefacenet_cartesian_warm7``'s, since the seed and the
+pool are the same). The one change from ``mobilefacenet_roi_tanh_warm3``'s continuation, as
+``mobilefacenet_cartesian_warm7`` is from ``mobilefacenet_cartesian_warm6``'s. Checkpoints every 300 steps: an
+interrupted run continues with ``--resume``.
 
     facelib pack pool data/pool
     facelib train --config configs/distill_mobilefacenet_roi_tanh_warm4.py [--resume]
@@ -14,5 +14,5 @@ with ``--resume``.
 from facelib.train.config import distill_recipe
 
 config = distill_recipe("roi_tanh", name="mobilefacenet_roi_tanh_warm4",
-                        init_weights="mobilefacenet_roi_tanh_warm3", total_steps=2800, lr=5e-4, compile=True,
-                        mixup_faces=10000, checkpoint_every=350, verify_every=350)
+                        init_weights="mobilefacenet_roi_tanh_warm3", total_steps=2400, lr=5e-4, compile=True,
+                        mixup_faces=10000, checkpoint_every=300, verify_every=300)
