@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from .._atomic import atomic_path
 from ..data.fetch import data_dir
-from .data import FaceTrainingSet, blend
+from .data import FaceTrainingSet, WithMixedFaces
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +102,9 @@ def mixup_targets(data: FaceTrainingSet, pairs: np.ndarray, weights: np.ndarray,
     pairs, weights = np.ascontiguousarray(pairs, np.int64), np.ascontiguousarray(weights, np.float32)
     digest = hashlib.sha256(pairs.tobytes() + weights.tobytes()).hexdigest()[:16]
 
-    def mixed(k: int) -> np.ndarray:
-        first, second = (_face(data, int(i)) for i in pairs[k])
-        return blend(torch.from_numpy(first), torch.from_numpy(second), float(weights[k])).numpy()
-
-    return _cached_views(teacher_cache(data.path, f"{model.key}-mixup-{digest}"), model, len(pairs), mixed,
-                         f"teacher {teacher}, mixed faces", progress, chunk)
+    mixed = WithMixedFaces(data, pairs, weights)  # the very faces the training loop draws
+    return _cached_views(teacher_cache(data.path, f"{model.key}-mixup-{digest}"), model, len(pairs),
+                         lambda k: _face(mixed, len(data) + k), f"teacher {teacher}, mixed faces", progress, chunk)
 
 
 def _cached_views(cache: Path, model, count: int, face, desc: str, progress: bool, chunk: int) -> np.ndarray:
@@ -133,7 +130,7 @@ def _cached_views(cache: Path, model, count: int, face, desc: str, progress: boo
     return targets
 
 
-def _face(data: FaceTrainingSet, index: int) -> np.ndarray:
+def _face(data: FaceTrainingSet | WithMixedFaces, index: int) -> np.ndarray:
     item = data[index]
     if item is None:  # a bad image under on_error='skip': a black face, dropped below as an outlier
         return np.zeros((112, 112, 3), np.uint8)
