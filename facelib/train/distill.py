@@ -132,7 +132,7 @@ def _cached_views(cache: Path, model, count: int, face, desc: str, progress: boo
 
 def _face(data: FaceTrainingSet | WithMixedFaces, index: int) -> np.ndarray:
     item = data[index]
-    if item is None:  # a bad image under on_error='skip': a black face, dropped below as an outlier
+    if item is None:  # a bad image under on_error='skip': a black face (an outlier; the loop skips such a mix)
         return np.zeros((112, 112, 3), np.uint8)
     return item[0].permute(1, 2, 0).numpy()
 
