@@ -153,6 +153,20 @@ def test_a_card_counts_the_mixed_faces_a_run_trained_on(repo_script):
     assert text.startswith(", plus 10000 mixed faces") and "0.2-0.8" in text
 
 
+def test_a_card_states_where_its_lfw_accuracy_stands_against_the_goals(repo_script):
+    ship_model = repo_script("scripts/ship_model.py")
+    assert "far from this project's goals (LFW 97.88 %" in ship_model.standing(97.88)
+    above = ship_model.standing(98.17)
+    assert "per-space LFW goal (98.17 %" in above and "far from this project's goals" not in above
+    assert "at the project's LFW goals (99.10 %)" in ship_model.standing(99.1)
+
+
+def test_no_shipped_card_calls_a_model_at_the_98_percent_goal_far_from_it():
+    for entry in [entry for entry in ENTRIES if entry.card and entry.accuracy >= 98.0]:
+        text = (weights_dir() / entry.card).read_text()
+        assert "far from this project's goals" not in text, f"{entry.card} reaches {entry.accuracy} % on LFW"
+
+
 def test_results_only_measures_the_named_model_and_carries_the_readme_rows_over_unchanged(tmp_path, monkeypatch,
                                                                                          capsys, repo_script):
     from pathlib import Path
