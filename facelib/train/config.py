@@ -36,6 +36,8 @@ class TrainConfig:
     min_identity_cosine: float = 0.2  # drop images whose teacher embedding is this far from their identity
     mixup_faces: int = 0  # add this many mixed faces (two training faces of different identities blended),
     # labelled once by the teacher and cached; see facelib.train.distill. Needs a teacher and margin_weight=0
+    mixup_draw: int = 0  # which draw of mixed faces (0: the first); another gives fresh blends, the same held-out
+    # identities
     holdout_identities: int = 0  # identities kept out of training for model selection (student-teacher cosine)
     sample_rate: float = 1.0  # Partial FC share of negative class centres per step
     batch_size: int = 128  # per process
@@ -93,7 +95,7 @@ class TrainConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"config field {name} must be >= 1; got {getattr(self, name)!r}")
         for name in ("warmup_steps", "num_workers", "verify_every", "weight_decay", "grad_clip", "holdout_identities",
-                     "margin_weight", "distill_weight", "similarity_weight", "mixup_faces"):
+                     "margin_weight", "distill_weight", "similarity_weight", "mixup_faces", "mixup_draw"):
             if getattr(self, name) < 0:
                 raise ValueError(f"config field {name} must be >= 0; got {getattr(self, name)!r}")
         if self.lr <= 0:
@@ -108,6 +110,9 @@ class TrainConfig:
             raise ValueError(f"config field mixup_faces={self.mixup_faces} needs a teacher and margin_weight=0: a "
                              f"mixed face has only the teacher's target, no identity (now teacher={self.teacher!r}, "
                              f"margin_weight={self.margin_weight!r})")
+        if self.mixup_draw and not self.mixup_faces:
+            raise ValueError(f"config field mixup_draw={self.mixup_draw} needs mixup_faces > 0: there are no mixed "
+                             f"faces to draw")
 
     def replace(self, **changes) -> TrainConfig:
         names = {f.name for f in dataclasses.fields(self)}

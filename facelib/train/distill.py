@@ -14,8 +14,8 @@ Mixed faces widen a small pool (``TrainConfig.mixup_faces``): two training faces
 blended pixel by pixel (:func:`facelib.train.data.blend`; aligned faces share their landmarks, so a blend
 looks like a new face) are faces the pool does not hold, and the teacher labels them like any other
 (Beyer et al. 2021, "a good teacher is patient and consistent", arXiv 2106.05237). They are drawn once
-per run from its seed (:func:`mixup_pairs`) and their teacher embeddings cached like the pool's
-(:func:`mixup_targets`), so the teacher labels them only once.
+per run from its seed and ``TrainConfig.mixup_draw`` (:func:`mixup_pairs`) and their teacher embeddings
+cached like the pool's (:func:`mixup_targets`), so the teacher labels them only once.
 """
 
 from __future__ import annotations
@@ -75,16 +75,21 @@ def teacher_targets(data: FaceTrainingSet, teacher: str = "sface", progress: boo
                          f"teacher {teacher}", progress, chunk)
 
 
-def mixup_pairs(indices: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def mixup_pairs(indices: np.ndarray, labels: np.ndarray, count: int, seed: int,
+                draw: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``count`` mixed faces drawn from the training faces ``indices`` (pack indices; ``labels`` per pack face):
     ``pairs`` ``(count, 2)`` int64 pack indices of two faces of different identities, and ``weights``
     ``(count,)`` float32, the first face's share, uniform in :data:`MIXUP_WEIGHTS`. The same arguments give
-    the same draw."""
+    the same draw; another ``draw`` (>= 0) gives another, independent one, so a run can see fresh blends
+    without changing the seed, which also picks the held-out identities. Draw 0 is the first draw of every run
+    before ``draw`` existed, so its cached teacher labels stay valid."""
+    if draw < 0:
+        raise ValueError(f"mixup draw must be >= 0; got {draw!r}")
     indices, labels = np.asarray(indices, np.int64), np.asarray(labels)
     if len(np.unique(labels[indices])) < 2:
         raise ValueError(f"mixup needs training faces of at least two identities; got {len(indices)} face(s) of "
                          f"{len(np.unique(labels[indices]))}")
-    rng = np.random.default_rng([seed, count])
+    rng = np.random.default_rng([seed, count] + ([draw] if draw else []))
     pairs = np.zeros((0, 2), np.int64)
     while len(pairs) < count:  # redraw the pairs that fell on one identity
         draw = indices[rng.integers(0, len(indices), (2 * (count - len(pairs)) + 16, 2))]

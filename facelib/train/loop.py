@@ -59,7 +59,7 @@ class CheckpointError(RuntimeError):
 
 
 # Config fields that change tensor shapes: a checkpoint cannot continue under other values.
-_SHAPE_FIELDS = ("model", "embedding_size", "margin_weight", "teacher", "data", "mixup_faces")
+_SHAPE_FIELDS = ("model", "embedding_size", "margin_weight", "teacher", "data", "mixup_faces", "mixup_draw")
 
 
 def hardware(device: torch.device, world: int = 1) -> str:
@@ -241,7 +241,8 @@ class Trainer:
         # What the batches draw from: the pack's training faces, then any mixed faces (indices after the pack's).
         self.loader_data, self.sample_indices = self.data, self.train_indices
         if config.mixup_faces:  # mixed faces of training faces only: the held-out identities stay unseen
-            pairs, weights = mixup_pairs(self.train_indices, labels, config.mixup_faces, config.seed)
+            pairs, weights = mixup_pairs(self.train_indices, labels, config.mixup_faces, config.seed,
+                                         config.mixup_draw)
             mixed = mixup_targets(self.data, pairs, weights, config.teacher, progress=self.rank == 0)
             self.targets = torch.cat([self.targets, torch.from_numpy(mixed)])
             self.loader_data = WithMixedFaces(self.data, pairs, weights)

@@ -135,6 +135,24 @@ def test_mixup_pairs_blend_two_identities_from_the_given_faces_only():
         distill.mixup_pairs(np.flatnonzero(labels == 1), labels, 10, seed=0)
 
 
+def test_another_mixup_draw_gives_fresh_blends_and_draw_0_stays_the_first_draw():
+    labels = np.repeat(np.arange(40), 5)
+    indices = np.arange(len(labels))
+    first = distill.mixup_pairs(indices, labels, 300, seed=0)
+    # draw 0 is the draw every run made before draws existed: its cached teacher labels stay valid
+    rng = np.random.default_rng([0, 300])
+    pairs = indices[rng.integers(0, len(indices), (2 * 300 + 16, 2))]
+    assert np.array_equal(first[0], pairs[labels[pairs[:, 0]] != labels[pairs[:, 1]]][:300])
+    assert np.array_equal(first[0], distill.mixup_pairs(indices, labels, 300, seed=0, draw=0)[0])
+    second = distill.mixup_pairs(indices, labels, 300, seed=0, draw=1)
+    assert np.array_equal(second[0], distill.mixup_pairs(indices, labels, 300, seed=0, draw=1)[0])
+    shared = {tuple(p) for p in first[0].tolist()} & {tuple(p) for p in second[0].tolist()}
+    assert len(shared) < 10 and not np.array_equal(first[1], second[1])  # fresh pairs, fresh weights
+    assert (labels[second[0][:, 0]] != labels[second[0][:, 1]]).all()
+    with pytest.raises(ValueError, match="mixup draw must be >= 0; got -1"):
+        distill.mixup_pairs(indices, labels, 10, seed=0, draw=-1)
+
+
 def test_mixed_faces_are_labelled_by_the_teacher_once_and_cached(tiny_pack, fake_teacher):
     data = FaceTrainingSet(tiny_pack)
     pairs, weights = distill.mixup_pairs(np.arange(len(data)), np.array([lab for _, lab in data.items]), 12, 0)
@@ -179,8 +197,17 @@ def test_a_run_trains_on_mixed_faces_of_its_training_identities(tiny_pack, fake_
     trainer.save_checkpoint()
     with pytest.raises(CheckpointError, match="mixup_faces was 24, now 0"):
         Trainer(_config(tiny_pack, tmp_path / "run", mixup_faces=0, total_steps=8), resume=True)
+    with pytest.raises(CheckpointError, match="mixup_draw was 0, now 1"):  # other blends: another run
+        Trainer(_config(tiny_pack, tmp_path / "run", mixup_faces=24, mixup_draw=1, total_steps=8), resume=True)
+    fresh = Trainer(_config(tiny_pack, tmp_path / "fresh", mixup_faces=24, mixup_draw=1, total_steps=8))
+    assert not np.array_equal(fresh.loader_data.pairs, pairs)
+    assert not held & set(fresh.labels[fresh.loader_data.pairs.ravel()].tolist())
 
 
 def test_mixed_faces_need_a_teacher_and_no_margin_loss(tiny_pack, tmp_path):
     with pytest.raises(ValueError, match="mixup_faces=8 needs a teacher and margin_weight=0"):
         _config(tiny_pack, tmp_path, mixup_faces=8, margin_weight=1.0)
+    with pytest.raises(ValueError, match="mixup_draw=2 needs mixup_faces > 0"):
+        _config(tiny_pack, tmp_path, mixup_draw=2)
+    with pytest.raises(ValueError, match="mixup_draw must be >= 0; got -1"):
+        _config(tiny_pack, tmp_path, mixup_faces=8, mixup_draw=-1)

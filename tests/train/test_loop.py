@@ -404,12 +404,14 @@ def test_every_distillation_recipe_is_the_one_recipe_with_its_documented_changes
     base = distill_recipe(config.space)
     changed = {f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(base, f.name)}
     assert changed <= {"output", "total_steps", "checkpoint_every", "verify_every", "augment", "init_weights", "lr",
-                       "compile", "mixup_faces"}
+                       "compile", "mixup_faces", "mixup_draw"}
     doc = ast.get_docstring(ast.parse(path.read_text()))
     if "compile" in changed:  # the same steps, faster: a recipe that compiles says so
         assert "compile=True" in doc
     if "mixup_faces" in changed:  # more faces, labelled by the teacher: a recipe that adds them says how many
         assert f"mixup_faces={config.mixup_faces}" in doc
+    if "mixup_draw" in changed:  # other blends than the earlier continuations': a recipe says which draw
+        assert f"mixup_draw={config.mixup_draw}" in doc
     if "lr" in changed:  # a continuation may start lower, and says so in its docstring (e.g. 5e-4)
         assert f"{config.lr:.0e}".replace("e-0", "e-") in doc
     assert config.output == "runs/" + path.stem.replace("distill_", "")
