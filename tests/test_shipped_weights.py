@@ -162,7 +162,10 @@ def test_a_card_states_where_its_lfw_accuracy_stands_against_the_goals(repo_scri
 
 
 def test_no_shipped_card_calls_a_model_at_the_98_percent_goal_far_from_it():
-    for entry in [entry for entry in ENTRIES if entry.card and entry.accuracy >= 98.0]:
+    at_goal = [entry for entry in ENTRIES if entry.card and entry.accuracy >= 98.0]
+    if not at_goal:
+        pytest.skip("no shipped model reaches 98 % on LFW yet")
+    for entry in at_goal:
         text = (weights_dir() / entry.card).read_text()
         assert "far from this project's goals" not in text, f"{entry.card} reaches {entry.accuracy} % on LFW"
 
