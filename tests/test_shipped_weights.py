@@ -150,7 +150,9 @@ def test_a_card_counts_the_mixed_faces_a_run_trained_on(repo_script):
     ship_model = repo_script("scripts/ship_model.py")
     assert ship_model.mixed_faces({"training_images": 10500}) == ""
     text = ship_model.mixed_faces({"training_images": 10500, "mixup_faces": 10000})
-    assert text.startswith(", plus 10000 mixed faces") and "0.2-0.8" in text
+    assert text.startswith(", plus 10000 mixed faces") and "0.2-0.8" in text and "draw" not in text
+    fresh = ship_model.mixed_faces({"training_images": 10500, "mixup_faces": 10000}, draw=1)
+    assert fresh.startswith(", plus 10000 mixed faces (draw 1 (`mixup_draw=1`) of blends")
 
 
 def test_a_card_states_where_its_lfw_accuracy_stands_against_the_goals(repo_script):
