@@ -92,8 +92,8 @@ def mixup_pairs(indices: np.ndarray, labels: np.ndarray, count: int, seed: int,
     rng = np.random.default_rng([seed, count] + ([draw] if draw else []))
     pairs = np.zeros((0, 2), np.int64)
     while len(pairs) < count:  # redraw the pairs that fell on one identity
-        draw = indices[rng.integers(0, len(indices), (2 * (count - len(pairs)) + 16, 2))]
-        pairs = np.concatenate([pairs, draw[labels[draw[:, 0]] != labels[draw[:, 1]]]])[:count]
+        picked = indices[rng.integers(0, len(indices), (2 * (count - len(pairs)) + 16, 2))]
+        pairs = np.concatenate([pairs, picked[labels[picked[:, 0]] != labels[picked[:, 1]]]])[:count]
     weights = rng.uniform(*MIXUP_WEIGHTS, count).astype(np.float32)
     return pairs, weights
 

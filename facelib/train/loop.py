@@ -58,7 +58,8 @@ class CheckpointError(RuntimeError):
     """A checkpoint cannot be read or does not fit the run; the message names the file."""
 
 
-# Config fields that change tensor shapes: a checkpoint cannot continue under other values.
+# Config fields that change tensor shapes or the samples themselves (another draw of mixed faces): a checkpoint
+# cannot continue under other values.
 _SHAPE_FIELDS = ("model", "embedding_size", "margin_weight", "teacher", "data", "mixup_faces", "mixup_draw")
 
 
