@@ -45,10 +45,11 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 def _ms_per_face(embedder, faces: np.ndarray, repeats: int = 5) -> float | None:
-    """Best of ``repeats`` timed passes over ``faces`` (the minimum is the least disturbed by other work)."""
+    """Best of ``repeats`` timed passes over ``faces`` (the minimum is the least disturbed by other work), after
+    one untimed pass of the same batch size (the backend prepares its kernels for a batch shape on first use)."""
     if not hasattr(embedder, "embed_faces"):
         return None
-    embedder.embed_faces(faces[:8])
+    embedder.embed_faces(faces)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()

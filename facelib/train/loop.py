@@ -61,6 +61,8 @@ class CheckpointError(RuntimeError):
 # Config fields that change tensor shapes or the samples themselves (another draw of mixed faces): a checkpoint
 # cannot continue under other values.
 _SHAPE_FIELDS = ("model", "embedding_size", "margin_weight", "teacher", "data", "mixup_faces", "mixup_draw")
+# The summary's record of a warm start, kept in every checkpoint so that a resumed run still reports it.
+_WARM_START_FIELDS = ("init_weights", "init_weights_sha256")
 
 
 def hardware(device: torch.device, world: int = 1) -> str:
@@ -254,6 +256,16 @@ class Trainer:
     def _load_initial_weights(self) -> None:
         """Warm start: load ``config.init_weights`` (a registered name, checked against its sha256 and against
         the run's model, space and embedding size, or a weights file) into the fresh model."""
+        from ..data.fetch import sha256sum
+
+        name, path = self.config.init_weights, self._initial_weights_path()
+        load_weights(self.model, path)
+        self.report.update({"init_weights": name, "init_weights_sha256": sha256sum(path)})
+        log.info("initialised from %s (%s)", name, path)
+
+    def _initial_weights_path(self) -> Path:
+        """The file ``config.init_weights`` names: a registered model (checked against its sha256 and against the
+        run's model, space and embedding size) or a weights file."""
         config, name = self.config, self.config.init_weights
         entry = find_weights(name=name)
         if entry is not None:
@@ -269,11 +281,7 @@ class Trainer:
                 names = ", ".join(e.key for e in registry()) or "none"
                 raise FileNotFoundError(f"init_weights {name!r} is neither a registered model (registered: {names}) "
                                         "nor a weights file")
-        from ..data.fetch import sha256sum
-
-        load_weights(self.model, path)
-        self.report.update({"init_weights": name, "init_weights_sha256": sha256sum(path)})
-        log.info("initialised from %s (%s)", name, path)
+        return path
 
     # -- checkpoints -------------------------------------------------------------------------------
 
@@ -299,6 +307,7 @@ class Trainer:
             "scaler": self.scaler.state_dict(), "rng": _rng_state(), "generator": self.generator.get_state(),
             "skipped": [self.skipped_batches, self.skipped_images], "history": self.history,
             "config": asdict(self.config), "world": self.world,
+            "warm_start": {k: self.report[k] for k in _WARM_START_FIELDS if k in self.report},
         }, path)
         return path
 
@@ -336,7 +345,21 @@ class Trainer:
         self.skipped_batches, self.skipped_images = state["skipped"]
         self.history = state["history"]
         self.step = state["step"]
+        self._restore_warm_start(state.get("warm_start"), path)
         log.info("resumed from %s at step %d", path, self.step)
+
+    def _restore_warm_start(self, stored: dict | None, path: Path) -> None:
+        """Carry the warm start's name and sha256 over a resume, so that the summary (and the model card made
+        from it) still names the weights the run began from."""
+        if stored:
+            self.report.update({k: stored[k] for k in _WARM_START_FIELDS if k in stored})
+        elif self.config.init_weights:  # a checkpoint written before the warm start was stored in it
+            from ..data.fetch import sha256sum
+
+            weights = self._initial_weights_path()
+            log.warning("%s does not record its warm start; recording %s as it is now (sha256 of %s)", path,
+                        self.config.init_weights, weights)
+            self.report.update({"init_weights": self.config.init_weights, "init_weights_sha256": sha256sum(weights)})
 
     def _check_resumed_config(self, stored: dict, path: Path) -> None:
         now = asdict(self.config)

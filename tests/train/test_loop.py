@@ -327,6 +327,31 @@ def test_a_warm_start_begins_from_the_given_weights_file(tiny_pack, tmp_path):
     assert summary["init_weights"] == str(weights) and summary["init_weights_sha256"] == sha256sum(weights)
 
 
+def test_a_resumed_warm_start_still_names_its_initial_weights(tiny_pack, tmp_path):
+    """The summary a model card is made from names the warm start after a resume too, also from a checkpoint
+    written before checkpoints stored it (then read from the file as it is now)."""
+    from facelib.data.fetch import sha256sum
+
+    train(_config(tiny_pack, tmp_path / "first", total_steps=2))
+    weights = tmp_path / "first" / "mobilefacenet_roi_tanh_polar.safetensors"
+    config = _config(tiny_pack, tmp_path / "second", total_steps=3, init_weights=str(weights))
+    trainer = Trainer(config, callbacks=[])
+    trainer.run(steps=1)
+    checkpoint = trainer.save_checkpoint()
+    stored = torch.load(checkpoint, weights_only=True)
+    assert stored["warm_start"] == {"init_weights": str(weights), "init_weights_sha256": sha256sum(weights)}
+    summary = Trainer(config, resume=True, callbacks=[]).run(steps=1)
+    assert (summary["steps"], summary["steps_this_run"]) == (2, 1)
+    assert summary["init_weights"] == str(weights) and summary["init_weights_sha256"] == sha256sum(weights)
+    del stored["warm_start"]
+    torch.save(stored, checkpoint)
+    summary = Trainer(config, resume=True, callbacks=[]).run(steps=1)
+    assert summary["init_weights"] == str(weights) and summary["init_weights_sha256"] == sha256sum(weights)
+    plain = _config(tiny_pack, tmp_path / "third", total_steps=3)
+    Trainer(plain, callbacks=[]).save_checkpoint()
+    assert "init_weights" not in Trainer(plain, resume=True, callbacks=[]).run(steps=1)
+
+
 def test_a_warm_start_from_a_registered_model_is_checked_against_the_run(tiny_pack, tmp_path):
     from facelib.weights import find_weights, read_state_dict
 
