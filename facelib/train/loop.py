@@ -256,12 +256,16 @@ class Trainer:
     def _load_initial_weights(self) -> None:
         """Warm start: load ``config.init_weights`` (a registered name, checked against its sha256 and against
         the run's model, space and embedding size, or a weights file) into the fresh model."""
-        from ..data.fetch import sha256sum
-
         name, path = self.config.init_weights, self._initial_weights_path()
         load_weights(self.model, path)
-        self.report.update({"init_weights": name, "init_weights_sha256": sha256sum(path)})
+        self._record_warm_start(name, path)
         log.info("initialised from %s (%s)", name, path)
+
+    def _record_warm_start(self, name: str, path: Path) -> None:
+        """Put the warm start's name and the sha256 of its file in the report (the ``_WARM_START_FIELDS``)."""
+        from ..data.fetch import sha256sum
+
+        self.report.update(dict(zip(_WARM_START_FIELDS, (name, sha256sum(path)), strict=True)))
 
     def _initial_weights_path(self) -> Path:
         """The file ``config.init_weights`` names: a registered model (checked against its sha256 and against the
@@ -354,12 +358,10 @@ class Trainer:
         if stored:
             self.report.update({k: stored[k] for k in _WARM_START_FIELDS if k in stored})
         elif self.config.init_weights:  # a checkpoint written before the warm start was stored in it
-            from ..data.fetch import sha256sum
-
             weights = self._initial_weights_path()
             log.warning("%s does not record its warm start; recording %s as it is now (sha256 of %s)", path,
                         self.config.init_weights, weights)
-            self.report.update({"init_weights": self.config.init_weights, "init_weights_sha256": sha256sum(weights)})
+            self._record_warm_start(self.config.init_weights, weights)
 
     def _check_resumed_config(self, stored: dict, path: Path) -> None:
         now = asdict(self.config)
