@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -85,6 +84,20 @@ config = TrainConfig(data={data!r}, output={output!r}, model="mobilefacenet", sp
 """
 
 
+KILL_AFTER_STEP_5 = """
+import os, signal, sys
+from facelib.train.config import load_config
+from facelib.train.loop import Callback, Trainer, default_callbacks
+
+class KillAfterStep5(Callback):
+    def on_step(self, trainer, loss):
+        if trainer.step == 5:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+Trainer(load_config(sys.argv[1]), callbacks=default_callbacks() + [KillAfterStep5()]).run()
+"""
+
+
 def _run_cli(config: Path, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     return subprocess.Popen([sys.executable, "-m", "facelib", "train", "--config", str(config), *extra],
@@ -98,17 +111,17 @@ def test_sigkill_then_resume_gives_the_weights_of_an_uninterrupted_run(tiny_pack
     straight = _run_cli(tmp_path / "straight.py")
     assert straight.wait(timeout=600) == 0, straight.stdout.read().decode()[-2000:]
 
-    killed = _run_cli(tmp_path / "killed.py")
+    # The killed run SIGKILLs itself right after step 5, when the step-4 checkpoint is on disk and the step-6 one is
+    # not: polling the checkpoint from here raced the two fast steps left and sometimes saw the run finish first.
+    killer = tmp_path / "kill_after_step_5.py"
+    killer.write_text(KILL_AFTER_STEP_5)
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    killed = subprocess.run([sys.executable, str(killer), str(tmp_path / "killed.py")], env=env, timeout=600,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert killed.returncode == -signal.SIGKILL, killed.stdout.decode()[-2000:]
     checkpoint = tmp_path / "killed" / "checkpoint-rank0.pt"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:  # kill once the step-4 checkpoint is on disk, mid-run
-        if checkpoint.is_file() and torch.load(checkpoint, weights_only=True)["step"] >= 4:
-            break
-        time.sleep(0.05)
-    killed.send_signal(signal.SIGKILL)
-    killed.wait(timeout=60)
     step = torch.load(checkpoint, weights_only=True)["step"]
-    assert 4 <= step < 6, "the run was not interrupted mid-way"
+    assert step == 4, "the run was not interrupted mid-way"
     resumed = _run_cli(tmp_path / "killed.py", "--resume")
     assert resumed.wait(timeout=600) == 0, resumed.stdout.read().decode()[-2000:]
 
