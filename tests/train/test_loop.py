@@ -98,10 +98,14 @@ Trainer(load_config(sys.argv[1]), callbacks=default_callbacks() + [KillAfterStep
 """
 
 
+def _child_env() -> dict[str, str]:
+    """The environment of a training child process: one thread each (the suite shares two cores), unbuffered."""
+    return dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+
+
 def _run_cli(config: Path, *extra: str) -> subprocess.Popen:
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     return subprocess.Popen([sys.executable, "-m", "facelib", "train", "--config", str(config), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=_child_env())
 
 
 def test_sigkill_then_resume_gives_the_weights_of_an_uninterrupted_run(tiny_pack, tmp_path):
@@ -115,8 +119,7 @@ def test_sigkill_then_resume_gives_the_weights_of_an_uninterrupted_run(tiny_pack
     # not: polling the checkpoint from here raced the two fast steps left and sometimes saw the run finish first.
     killer = tmp_path / "kill_after_step_5.py"
     killer.write_text(KILL_AFTER_STEP_5)
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    killed = subprocess.run([sys.executable, str(killer), str(tmp_path / "killed.py")], env=env, timeout=600,
+    killed = subprocess.run([sys.executable, str(killer), str(tmp_path / "killed.py")], env=_child_env(), timeout=600,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert killed.returncode == -signal.SIGKILL, killed.stdout.decode()[-2000:]
     checkpoint = tmp_path / "killed" / "checkpoint-rank0.pt"
