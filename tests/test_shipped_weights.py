@@ -155,6 +155,32 @@ def test_a_card_counts_the_mixed_faces_a_run_trained_on(repo_script):
     assert fresh.startswith(", plus 10000 mixed faces (draw 1 (`mixup_draw=1`) of blends")
 
 
+def test_a_card_states_the_precision_a_run_trained_in_and_the_override_to_repeat_it(repo_script):
+    ship_model = repo_script("scripts/ship_model.py")
+    assert ship_model.training_precision({"space": "roi_tanh", "amp": "bf16"}) == ("bf16 autocast", "")
+    assert ship_model.training_precision({"space": "roi_tanh", "amp": "none"}) == ("fp32", " --set amp=none")
+
+
+def test_the_results_caption_names_the_rows_measured_in_another_precision(repo_script):
+    from pathlib import Path
+
+    from facelib.weights import measured_fields
+
+    results = repo_script("benchmarks/results.py")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = list(results.rows_from_table(readme).values())[:3]
+    assert len(rows) == 3
+    rows = [row | {"precision": p} for row, p in zip(rows, ("bf16", "fp32", "bf16"), strict=True)]
+    rows.append({"name": "a peer"})  # peers compute in their own precision and are not counted
+    assert results.precision_words(rows) == f"facelib models in bf16; {rows[1]['name']} in fp32"
+    table = results.markdown(rows[:3], 600)
+    assert f"facelib models in bf16; {rows[1]['name']} in fp32)." in table
+    assert results.carried_precision(f"{results.START}\n{table}\n{results.END}") == "bf16"
+    assert results.carried_precision("no table") is None
+    assert measured_fields(0.9, 1.2, None, "mtcnn", "fp32")["precision"] == "fp32"
+    assert "precision" not in measured_fields(0.9, 1.2, None, "mtcnn")
+
+
 def test_a_card_states_where_its_lfw_accuracy_stands_against_the_goals(repo_script):
     ship_model = repo_script("scripts/ship_model.py")
     assert "far from this project's goals (LFW 97.88 %" in ship_model.standing(97.88)

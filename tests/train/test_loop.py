@@ -267,6 +267,20 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_previous_one(tiny_pack, t
     assert "previous checkpoint" in caplog.text
 
 
+def test_bf16_on_a_cpu_without_native_bf16_warns_with_the_fix(tiny_pack, tmp_path, monkeypatch, caplog):
+    import facelib.train.loop as loop
+
+    for native, expected in ((False, True), (True, False)):
+        caplog.clear()
+        monkeypatch.setattr(loop, "cpu_has_fast_bf16", lambda native=native: native)
+        Trainer(_config(tiny_pack, tmp_path / f"run{native}", amp="bf16"))
+        assert ("--set amp=none" in caplog.text) == expected, caplog.text
+    caplog.clear()
+    monkeypatch.setattr(loop, "cpu_has_fast_bf16", lambda: False)
+    Trainer(_config(tiny_pack, tmp_path / "fp32", amp="none"))
+    assert "bf16" not in caplog.text
+
+
 def test_resuming_a_finished_run_keeps_its_summary_and_weights(tiny_pack, tmp_path, caplog):
     caplog.set_level("INFO", logger="facelib.train.loop")
     config = _config(tiny_pack, tmp_path / "run", total_steps=4)
