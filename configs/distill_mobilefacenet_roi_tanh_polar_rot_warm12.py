@@ -1,20 +1,21 @@
 """The rotation-robust MobileFaceNet continued a twelfth time, on the 2-core CPU, with an eighth draw of mixed faces:
 ``distill_mobilefacenet_roi_tanh_polar_rot_warm11.py`` from the shipped ``mobilefacenet_roi_tanh_polar_rot_warm11``
-(39,500 steps) for 2,400 more steps (41,900 in all; the full continuation again, since the half-length one kept at
-most half of a draw's gain), compiled (``compile=True``), cosine from 5e-4, ``mixup_faces=10000`` with
-``mixup_draw=7``: 10,000 blends of two training faces of different identities that no rotation-robust run saw (the
-draw ``mobilefacenet_roi_tanh_warm11`` saw; the held-out identities are the same), labelled once by the teacher
-(~8 min, ~13 more with the pool's own labels on a fresh machine, cached; it sees the aligned, upright faces, so one
-labelling serves every space), rotated like every other training view while the teacher's target stays upright.
-Checkpoints every 300 steps: an interrupted run continues with ``--resume``.
+(39,500 steps) for 1,200 more steps (40,700 in all; half the usual continuation, as for the model it continues: this
+session's CPU has no native bf16, so the recipe runs in fp32 with ``--set amp=none`` at ~2.7 s a step, and the full
+2,400 steps would not fit one session beside shipping), compiled (``compile=True``), cosine from 5e-4,
+``mixup_faces=10000`` with ``mixup_draw=7``: 10,000 blends of two training faces of different identities that no
+rotation-robust run saw (the draw ``mobilefacenet_roi_tanh_warm11`` saw; the held-out identities are the same),
+labelled once by the teacher (~16 min with the pool's own labels on a fresh machine, cached; it sees the aligned,
+upright faces, so one labelling serves every space), rotated like every other training view while the teacher's
+target stays upright. Checkpoints every 300 steps: an interrupted run continues with ``--resume``.
 
     facelib pack pool data/pool
-    facelib train --config configs/distill_mobilefacenet_roi_tanh_polar_rot_warm12.py [--resume]
+    facelib train --config configs/distill_mobilefacenet_roi_tanh_polar_rot_warm12.py [--set amp=none] [--resume]
 """
 
 from facelib.train.config import distill_recipe
 
 config = distill_recipe("roi_tanh_polar", name="mobilefacenet_roi_tanh_polar_rot_warm12",
-                        init_weights="mobilefacenet_roi_tanh_polar_rot_warm11", total_steps=2400, lr=5e-4,
+                        init_weights="mobilefacenet_roi_tanh_polar_rot_warm11", total_steps=1200, lr=5e-4,
                         compile=True, mixup_faces=10000, mixup_draw=7, checkpoint_every=300, verify_every=300,
                         full_circle=True)
