@@ -114,6 +114,8 @@ def test_the_fit_gap_compares_trained_faces_with_held_out_ones(tiny_pack, fake_t
     faces = np.flatnonzero(np.isin(labels, chosen))
     assert row["trained_cosine"] == pytest.approx(trainer.teacher_cosine(faces), abs=2e-3)
     assert row["gap"] == pytest.approx(row["trained_cosine"] - row["holdout_cosine"], abs=2e-4)
+    table = repo_script("benchmarks/fit_gap.py").markdown([row | {"precision": "fp32"}])
+    assert table.endswith("Students in fp32 (the precision `auto` picks on this CPU).\n")
 
 
 def test_the_teacher_must_give_the_embedding_size(tiny_pack, fake_teacher, tmp_path):
