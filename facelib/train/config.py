@@ -155,6 +155,19 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainCo
     return config.replace(**changes)
 
 
+def fast_amp(device: str = "auto") -> str:
+    """``"bf16"`` where bf16 autocast is fast on ``device`` (``auto``, ``cpu`` or ``cuda[:k]``): a CUDA device, or
+    a CPU that computes bf16 natively (AMX or AVX512-BF16); else ``"none"`` (fp32), because emulated bf16 is
+    ~10x slower than fp32 on CPU. For short runs that should be quick anywhere (notebook 02); a shipped recipe
+    keeps the precision it was trained in, which its model card states."""
+    import torch
+
+    from ..embed import cpu_has_fast_bf16
+
+    cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
+    return "bf16" if cuda or cpu_has_fast_bf16() else "none"
+
+
 def distill_recipe(space: str, name: str | None = None, *, full_circle: bool = False, **changes) -> TrainConfig:
     """The one distillation recipe of the shipped MobileFaceNets, for any warping space: 128-d students of
     the SFace teacher (``1 - cos``), AdamW with cosine decay, bf16 autocast, RoI jitter, small rotations,

@@ -281,6 +281,17 @@ def test_bf16_on_a_cpu_without_native_bf16_warns_with_the_fix(tiny_pack, tmp_pat
     assert "bf16" not in caplog.text
 
 
+def test_short_runs_take_bf16_only_where_it_is_native(monkeypatch):
+    import facelib.embed as embed
+    from facelib.train.config import fast_amp
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for native, expected in ((False, "none"), (True, "bf16")):
+        monkeypatch.setattr(embed, "cpu_has_fast_bf16", lambda native=native: native)
+        assert fast_amp("auto") == fast_amp("cpu") == expected
+        assert fast_amp("cuda:0") == "bf16"  # a GPU computes bf16 natively
+
+
 def test_resuming_a_finished_run_keeps_its_summary_and_weights(tiny_pack, tmp_path, caplog):
     caplog.set_level("INFO", logger="facelib.train.loop")
     config = _config(tiny_pack, tmp_path / "run", total_steps=4)
