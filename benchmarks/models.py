@@ -1,4 +1,5 @@
-"""Backbone speed on this CPU: inference and training images/s at batch 64, fp32 and bf16 + channels_last.
+"""Backbone speed on this CPU: inference and training images/s at batch 64, fp32 (NCHW and channels_last) and
+bf16 + channels_last.
 
     python benchmarks/models.py [--threads 2] [--batch 64] [--models mobilefacenet iresnet18 ...]
 
@@ -38,11 +39,13 @@ def timed(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def measure(name: str, batch: int, low_precision: bool, repeats: int) -> tuple[float, float]:
+def measure(name: str, batch: int, low_precision: bool, repeats: int,
+            channels_last: bool | None = None) -> tuple[float, float]:
+    """Inference and training images/s; ``channels_last`` defaults to ``low_precision`` (bf16 runs channels-last)."""
     torch.manual_seed(0)
     model = create_model(name)
     inputs = example_inputs(model, batch=batch)
-    if low_precision:
+    if low_precision if channels_last is None else channels_last:
         model = model.to(memory_format=torch.channels_last)
         inputs = (inputs[0].contiguous(memory_format=torch.channels_last), *inputs[1:])
     classifier = CosineClassifier(512, 1000)
@@ -78,14 +81,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"backbones on CPU, {args.threads} threads, batch {args.batch}, torch {torch.__version__}; images/s")
-    print(f"{'model':14s} {'params M':>9s} {'GFLOPs':>7s} {'infer fp32':>11s} {'infer bf16cl':>13s} "
-          f"{'train fp32':>11s} {'train bf16cl':>13s}")
+    print(f"{'model':14s} {'params M':>9s} {'GFLOPs':>7s} {'infer fp32':>11s} {'infer fp32cl':>13s} "
+          f"{'infer bf16cl':>13s} {'train fp32':>11s} {'train fp32cl':>13s} {'train bf16cl':>13s}")
     for name in args.models:
         params = sum(p.numel() for p in create_model(name).parameters()) / 1e6
         fp32 = measure(name, args.batch, False, args.repeats)
+        fp32cl = measure(name, args.batch, False, args.repeats, channels_last=True)
         bf16 = measure(name, args.batch, True, args.repeats)
-        print(f"{name:14s} {params:9.2f} {gflops(name):7.2f} {fp32[0]:11.1f} {bf16[0]:13.1f} {fp32[1]:11.1f} "
-              f"{bf16[1]:13.1f}", flush=True)
+        print(f"{name:14s} {params:9.2f} {gflops(name):7.2f} {fp32[0]:11.1f} {fp32cl[0]:13.1f} {bf16[0]:13.1f} "
+              f"{fp32[1]:11.1f} {fp32cl[1]:13.1f} {bf16[1]:13.1f}", flush=True)
 
 
 if __name__ == "__main__":
