@@ -155,17 +155,21 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainCo
     return config.replace(**changes)
 
 
+def wants_cuda(device: str) -> bool:
+    """Whether a config's ``device`` (``auto``, ``cpu`` or ``cuda[:k]``) asks for CUDA: ``auto`` does where one is."""
+    import torch
+
+    return device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
+
+
 def fast_amp(device: str = "auto") -> str:
     """``"bf16"`` where bf16 autocast is fast on ``device`` (``auto``, ``cpu`` or ``cuda[:k]``): a CUDA device, or
     a CPU that computes bf16 natively (AMX or AVX512-BF16); else ``"none"`` (fp32), because emulated bf16 is
     ~10x slower than fp32 on CPU. For short runs that should be quick anywhere (notebook 02); a shipped recipe
     keeps the precision it was trained in, which its model card states."""
-    import torch
-
     from ..embed import cpu_has_fast_bf16
 
-    cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
-    return "bf16" if cuda or cpu_has_fast_bf16() else "none"
+    return "bf16" if wants_cuda(device) or cpu_has_fast_bf16() else "none"
 
 
 def distill_recipe(space: str, name: str | None = None, *, full_circle: bool = False, **changes) -> TrainConfig:

@@ -43,7 +43,7 @@ from ..losses import create_loss
 from ..models import create_model, input_spec, model_input
 from ..warp import RandomRoIWarp
 from ..weights import find_weights, load_weights, registry, save_weights, verify_entry
-from .config import TrainConfig
+from .config import TrainConfig, wants_cuda
 from .data import EpochBatches, FaceTrainingSet, WithMixedFaces, collate
 from .distill import distillation_loss, identity_outliers, mixup_pairs, mixup_targets, teacher_targets
 from .partial_fc import PartialFC
@@ -79,7 +79,7 @@ def _setup_distributed(config: TrainConfig) -> tuple[int, int, torch.device]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
-    use_cuda = config.device.startswith("cuda") or (config.device == "auto" and torch.cuda.is_available())
+    use_cuda = wants_cuda(config.device)
     if use_cuda and not torch.cuda.is_available():
         raise ValueError(f"device={config.device!r} but this machine has no CUDA device; use 'cpu' or 'auto'")
     if ":" in config.device:
