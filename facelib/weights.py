@@ -101,7 +101,8 @@ def card_rows(entry: WeightsEntry) -> dict[str, str]:
     return {"threshold": f"squared L2 {entry.threshold:.3f} (cosine {1 - entry.threshold / 2:.3f}): the mean of "
                          "the LFW 10-fold thresholds",
             "CI check": f"LFW {CHECK_PAIRS}-pair subset: {entry.subset_accuracy:.2f} % "
-                        "(`tests/test_shipped_weights.py` asserts within 1.5 points; precision `auto`)"}
+                        "(`tests/test_shipped_weights.py` asserts within 1.5 points; precision "
+                        f"`{entry.precision or 'auto'}`)"}
 
 
 def write_registry(entries: list[WeightsEntry]) -> Path:

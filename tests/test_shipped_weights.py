@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -79,15 +80,33 @@ def test_the_card_check_covers_every_space_and_the_default():
     assert any(e.default for e in CARD_CHECKED) == bool(ENTRIES)
 
 
+def embedder(entry: WeightsEntry):
+    """The embedder that measured ``entry``'s figures: the precision it recorded (a near-chance model moves by more
+    than the tolerance between bf16 and fp32), else ``auto`` as when models were shipped without one."""
+    from facelib.embed import FaceEmbedder
+
+    return FaceEmbedder(entry.model, entry.space, entry.key, precision=entry.precision or "auto")
+
+
+@pytest.mark.skipif(not ENTRIES, reason="no shipped models yet")
+def test_the_card_check_embeds_in_the_precision_an_entry_recorded():
+    import torch
+
+    from facelib.embed import resolve_precision
+
+    for precision in ("bf16", "fp32"):  # whatever this CPU's `auto` would pick
+        assert embedder(replace(ENTRIES[0], precision=precision)).precision == precision
+    assert embedder(replace(ENTRIES[0], precision=None)).precision == resolve_precision("auto", torch.device("cpu"))
+
+
 @pytest.mark.parametrize("entry", CARD_CHECKED, ids=[e.key for e in CARD_CHECKED])
 def test_shipped_model_reads_its_cards_lfw_subset_accuracy(data_env, entry):
     from facelib.detect import BENCHMARK_DETECTOR
-    from facelib.embed import FaceEmbedder
     from facelib.verification import load_benchmark, prepare, run
 
     bench = load_benchmark("lfw", 600, progress=False)
     pack, path = prepare(bench, BENCHMARK_DETECTOR, progress=False)
-    result, _ = run(bench, pack, path, FaceEmbedder(entry.model, entry.space, entry.key, precision="auto"))
+    result, _ = run(bench, pack, path, embedder(entry))
     assert abs(100 * result.accuracy - entry.subset_accuracy) <= 1.5, (result.accuracy, entry.subset_accuracy)
 
 
