@@ -1,6 +1,6 @@
 """Ship a trained run: half-precision weights in weights/, a registry entry with sha256, a model card.
 
-    python scripts/ship_model.py runs/mobilefacenet_roi_tanh_polar [--name NAME]
+    python scripts/ship_model.py runs/mobilefacenet_roi_tanh_polar [--name NAME] [--replace]
 
 Evaluates the model once on LFW (full 6,000 pairs: accuracy and the calibrated threshold, the mean of
 the 10 folds' thresholds) and on the 600-pair subset the CI test re-checks; marks the registry entry
@@ -148,13 +148,31 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
 """
 
 
+def refuse_overwrite(name: str, replace: bool) -> None:
+    """Stop before anything is measured or written when ``name`` is already shipped (a registry entry or a weights
+    file in ``weights_dir()``), unless ``replace`` says to re-ship it; the message names the folder, so a run shipped
+    into another checkout (an editable install elsewhere) shows where it would have gone."""
+    folder = weights_dir()
+    taken = [str(folder / f"{name}.safetensors")] if (folder / f"{name}.safetensors").exists() else []
+    taken += [f"{folder / 'registry.json'} (entry {name!r})"] if any(e.key == name for e in registry()) else []
+    if taken and not replace:
+        raise SystemExit(f"{name} is already shipped: {', '.join(taken)}; pass --replace to re-ship it, or --name to "
+                         f"ship the run under a new name")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run")
     parser.add_argument("--name")
+    parser.add_argument("--replace", action="store_true",
+                        help="re-ship a name already in the registry (its weights, entry and card are rewritten)")
     args = parser.parse_args(argv)
     run_dir = Path(args.run)
     name = args.name or run_dir.name
+    refuse_overwrite(name, args.replace)
+    if not (run_dir / "summary.json").is_file():
+        raise SystemExit(f"{run_dir}: no summary.json, so no finished training run is there (an interrupted one "
+                         f"continues with `facelib train --config ... --resume`)")
     summary = json.loads((run_dir / "summary.json").read_text())
     config = torch.load(run_dir / "checkpoint-rank0.pt", map_location="cpu", weights_only=True)["config"]
     model = create_model(config["model"], config["embedding_size"])
@@ -185,7 +203,8 @@ def main(argv: list[str] | None = None) -> None:
     (weights_dir() / entry.card).write_text(card(name, config, summary, entry))
     default = next(e.key for e in registry() if e.default)
     print(f"{name}: LFW {100 * full.accuracy:.2f} +- {100 * full.accuracy_std:.2f} %, subset {CHECK_PAIRS}: "
-          f"{100 * check.accuracy:.2f} %, threshold {entry.threshold:.4f}; default: {default}")
+          f"{100 * check.accuracy:.2f} %, threshold {entry.threshold:.4f}; default: {default}; written to "
+          f"{weights_dir()}")
 
 
 if __name__ == "__main__":

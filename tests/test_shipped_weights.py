@@ -156,6 +156,17 @@ def test_every_card_restates_its_registry_figures(entry):
         assert f"| {label} | {cell} |" in text.splitlines(), f"{entry.card}'s {label} row disagrees with registry.json"
 
 
+def test_shipping_refuses_to_overwrite_a_shipped_model_unless_asked(repo_script, tmp_path):
+    ship_model = repo_script("scripts/ship_model.py")
+    shipped = ENTRIES[0].key
+    with pytest.raises(SystemExit, match=f"{shipped} is already shipped: .*--replace"):
+        ship_model.main([str(tmp_path / shipped)])
+    with pytest.raises(SystemExit, match="no summary.json"):  # asked to replace, it reaches the run and finds none
+        ship_model.main([str(tmp_path / shipped), "--replace"])
+    with pytest.raises(SystemExit, match="no summary.json"):  # a new name passes the guard
+        ship_model.main([str(tmp_path / "not_shipped_yet")])
+
+
 def test_a_resumed_runs_card_says_its_wall_time_is_for_the_last_part_only(repo_script):
     ship_model = repo_script("scripts/ship_model.py")
     whole = {"steps": 2400, "steps_this_run": 2400, "seconds": 4800.0, "images_per_second": 32.0}
