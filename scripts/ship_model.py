@@ -148,12 +148,12 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
 """
 
 
-def refuse_overwrite(name: str, replace: bool) -> None:
-    """Stop before anything is measured or written when ``name`` is already shipped (a registry entry or a weights
-    file in ``weights_dir()``), unless ``replace`` says to re-ship it; the message names the folder, so a run shipped
-    into another checkout (an editable install elsewhere) shows where it would have gone."""
+def refuse_overwrite(name: str, file: str, replace: bool) -> None:
+    """Stop before anything is measured or written when ``name`` is already shipped (a registry entry, or its weights
+    ``file`` in ``weights_dir()``), unless ``replace`` says to re-ship it; the message names the folder, so a run
+    shipped into another checkout (an editable install elsewhere) shows where it would have gone."""
     folder = weights_dir()
-    taken = [str(folder / f"{name}.safetensors")] if (folder / f"{name}.safetensors").exists() else []
+    taken = [str(folder / file)] if (folder / file).exists() else []
     taken += [f"{folder / 'registry.json'} (entry {name!r})"] if any(e.key == name for e in registry()) else []
     if taken and not replace:
         raise SystemExit(f"{name} is already shipped: {', '.join(taken)}; pass --replace to re-ship it, or --name to "
@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     run_dir = Path(args.run)
     name = args.name or run_dir.name
-    refuse_overwrite(name, args.replace)
+    file = f"{name}.safetensors"
+    refuse_overwrite(name, file, args.replace)
     if not (run_dir / "summary.json").is_file():
         raise SystemExit(f"{run_dir}: no summary.json, so no finished training run is there (an interrupted one "
                          f"continues with `facelib train --config ... --resume`)")
@@ -177,7 +178,6 @@ def main(argv: list[str] | None = None) -> None:
     config = torch.load(run_dir / "checkpoint-rank0.pt", map_location="cpu", weights_only=True)["config"]
     model = create_model(config["model"], config["embedding_size"])
     load_weights(model, run_dir / f"{config['model']}_{config['space']}.safetensors")
-    file = f"{name}.safetensors"
     save_weights(model, weights_dir() / file, half=True, space=config["space"], steps=str(summary["steps"]))
     summary["params_m"] = sum(p.numel() for p in model.parameters()) / 1e6
     summary["hardware"] = summary.get("hardware") or hardware(torch.device("cpu"))  # runs before it was recorded
