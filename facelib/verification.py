@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import torch
 from tqdm.auto import tqdm
 
 from ._atomic import atomic_path
-from .align import central_box
+from .align import ALIGNED_SIZE, central_box
 from .data import BENCHMARKS
 from .data.cfp import cfp_root, read_cfp_pairs
 from .data.fetch import data_dir, fetch_file
@@ -34,6 +35,7 @@ from .data.pack import FORMAT_VERSION, AlignedPack, PackError, build_pack, load_
 from .detect import BENCHMARK_DETECTORS
 from .embed import FaceEmbedder
 from .evaluation import VerificationResult, evaluate, pair_distances
+from .models import InputSpec, round_trip, space_roi
 from .peers import DlibEmbedder, SFaceEmbedder  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,35 @@ def facelib_embedder(model: str | None, space: str | None, weights: str | Path |
 def FacelibEmbedder(embedder: FaceEmbedder) -> FaceEmbedder:  # noqa: N802 (former class name)
     """Former wrapper class, now the identity: :class:`FaceEmbedder` is itself an :class:`Embedder`."""
     return embedder
+
+
+class RoundTripEmbedder:
+    """``inner`` (an :class:`Embedder` of aligned faces, such as the SFace teacher) fed every face as a model in
+    ``space`` sees it, brought back to the aligned crop (:func:`facelib.models.round_trip`): how much of ``inner``'s
+    accuracy survives is how much of the face the space's ``spec.size`` input keeps. ``inner`` never saw such
+    faces in training, so its loss on them is an upper bound on what the space discards."""
+
+    def __init__(self, inner: Embedder, space: str, spec: InputSpec | None = None, chunk: int = 256) -> None:
+        if getattr(inner, "aligns_itself", False):
+            raise ValueError(f"{inner.key}: a peer that aligns the photos itself has no aligned faces to round-trip")
+        self.inner, self.space, self.spec, self.chunk = inner, space, spec or InputSpec(), chunk
+        space_roi(space)  # an unknown space fails here, not at the first batch
+        identity = space == "cartesian" and self.spec.size == ALIGNED_SIZE  # the faces come back unchanged
+        self.key = (inner.key if inner.key is None or identity else
+                    f"{inner.key}-via-{space}{self.spec.size}{'-ar' if self.spec.keep_aspect_ratio else ''}")
+
+    def faces(self, faces: np.ndarray) -> np.ndarray:
+        """``(B, 112, 112, 3)`` uint8 aligned faces -> the same after the round trip, uint8."""
+        out = []
+        for start in range(0, len(faces), self.chunk):
+            batch = torch.from_numpy(np.ascontiguousarray(faces[start:start + self.chunk])).permute(0, 3, 1, 2)
+            back = round_trip(batch.float() / 255, self.spec, self.space)
+            out.append((back * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy())
+        return np.concatenate(out) if out else faces
+
+    def embed_faces(self, faces: np.ndarray) -> np.ndarray:
+        """``(B, 112, 112, 3)`` uint8 aligned faces to ``(B, D)`` unit-length embeddings of their round trips."""
+        return self.inner.embed_faces(self.faces(faces))
 
 
 def rotate_faces(faces: np.ndarray, degrees: float) -> np.ndarray:

@@ -12,6 +12,7 @@ from facelib import cli
 from facelib import verification as V
 from facelib.data.pack import load_pack
 from facelib.embed import FaceEmbedder
+from facelib.models import InputSpec, round_trip
 from facelib.peers import SFaceEmbedder
 
 
@@ -172,3 +173,53 @@ def test_benchmark_packs_align_the_subject_not_the_largest_bystander(data_env):
         same_person = float(subject[2 * k] @ subject[2 * k + 1])
         wrong_face = float(bystander[2 * k] @ subject[2 * k + 1])
         assert same_person > 0.45 and wrong_face < 0.2, (name, same_person, wrong_face)
+
+
+def test_round_trip_keeps_the_face_and_the_teacher_still_knows_it(lfw_subset):
+    """The warp-ceiling measurement: faces as a model in a space sees them, restored, embedded by the teacher."""
+    bench, pack, path = lfw_subset
+    teacher = SFaceEmbedder(flip=False)
+    cartesian = V.RoundTripEmbedder(teacher, "cartesian")
+    assert cartesian.key == teacher.key and np.array_equal(cartesian.faces(pack.faces), pack.faces)
+    for space in ("roi_tanh", "roi_tanh_polar", "roi_tanh_circular"):
+        embedder = V.RoundTripEmbedder(teacher, space)
+        assert embedder.key == f"{teacher.key}-via-{space}112-ar"
+        back = embedder.faces(pack.faces)
+        assert back.shape == pack.faces.shape and back.dtype == np.uint8
+        error = np.abs(back.astype(np.float32) - pack.faces)
+        # Inside the RoI the space samples densely and the face comes back nearly exact; off it, blurred.
+        assert error[:, 30:82, 30:82].mean() < 2.5 < error[:, :10].mean()
+    def accuracy(spec=None):
+        return V.run(bench, pack, path, V.RoundTripEmbedder(teacher, "roi_tanh_polar", spec))[0].accuracy
+    # The polar input keeps what the teacher needs; a 16x16 one does not (the measurement can tell them apart).
+    full, tiny = accuracy(), accuracy(InputSpec(size=16))
+    assert full > 0.95 and tiny < full - 0.05
+    with pytest.raises(ValueError, match="unknown warping space 'polar'"):
+        V.RoundTripEmbedder(teacher, "polar")
+
+
+def test_warp_ceiling_benchmark_writes_the_teacher_per_space_beside_the_shipped_model(lfw_subset, repo_script,
+                                                                                      tmp_path):
+    from facelib.weights import shortlist
+
+    script = repo_script("benchmarks/warp_ceiling.py")
+    assert script.main(["--pairs", "100", "--spaces", "roi_tanh_polar", "--no-flip", "--output", str(tmp_path)]) == 0
+    plain, polar = json.loads((tmp_path / "warp_ceiling.json").read_text())
+    assert plain["space"].startswith("none") and polar["space"] == "roi_tanh_polar" and polar["pairs"] == 100
+    assert polar["accuracy"] > 95 and not polar["flip"]
+    picked = [e for e in shortlist() if e.space == "roi_tanh_polar" and not e.rotation_robust]
+    assert [(polar["student"], polar["student_lfw"])] == [(e.key, e.accuracy) for e in picked]
+    table = (tmp_path / "warp_ceiling.md").read_text()
+    assert f"| roi_tanh_polar | {polar['accuracy']:.2f} |" in table and f"`{picked[0].key}`" in table
+
+def test_round_trip_refuses_what_it_cannot_warp():
+    with pytest.raises(ValueError, match=r"faces must be \(B, 3, H, W\); got shape \(112, 112, 3\)"):
+        round_trip(torch.rand(112, 112, 3), InputSpec(), "roi_tanh")
+    faces = torch.rand(2, 3, 112, 112)
+    assert round_trip(faces, InputSpec(), "cartesian") is faces
+
+    class Photos:
+        key, aligns_itself = "dlib", True
+
+    with pytest.raises(ValueError, match="dlib: a peer that aligns the photos itself"):
+        V.RoundTripEmbedder(Photos(), "roi_tanh")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..warp import SPACES, RandomRoIWarp, warp
+from ..warp import SPACES, RandomRoIWarp, restore, warp
 
 ALIGNED_ROI = (11.0, 11.0, 100.0, 100.0)
 CARTESIAN_ROI = (-0.5, -0.5, 111.5, 111.5)  # pixel centres 0..111: the identity warp at 112 x 112
@@ -66,3 +66,20 @@ def model_input(faces: torch.Tensor, spec: InputSpec, space: str, augment: Rando
         faces = warp(faces, rois, spec.size, space, keep_aspect_ratio=spec.keep_aspect_ratio)
     x = (faces - spec.mean) / spec.std
     return x, (rois.to(x.dtype) if spec.needs_rois else None)
+
+
+def round_trip(faces: torch.Tensor, spec: InputSpec, space: str) -> torch.Tensor:
+    """Aligned faces ``(B, 3, H, W)`` float in ``[0, 1]`` as a model of ``spec`` sees them in ``space``, brought
+    back: warped around the space's RoI at the model's input size, exactly as :func:`model_input` does at
+    inference, then restored to ``(B, 3, H, W)``. What a Cartesian model would lose on these faces is what the
+    space's input discards (resolution off the RoI, where a tanh space samples sparsely); for ``cartesian`` at the
+    input size the round trip is the identity."""
+    if space not in SPACES:
+        raise ValueError(f"unknown warping space {space!r}; choose one of {', '.join(SPACES)}")
+    if faces.dim() != 4 or faces.shape[1] != 3:
+        raise ValueError(f"faces must be (B, 3, H, W); got shape {tuple(faces.shape)}")
+    if space == "cartesian" and faces.shape[-2:] == (spec.size, spec.size):
+        return faces
+    rois = torch.tensor([space_roi(space)], dtype=faces.dtype, device=faces.device).expand(len(faces), 4)
+    warped = warp(faces, rois, spec.size, space, keep_aspect_ratio=spec.keep_aspect_ratio)
+    return restore(warped, rois, tuple(faces.shape[-2:]), space, keep_aspect_ratio=spec.keep_aspect_ratio)
