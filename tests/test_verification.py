@@ -212,6 +212,7 @@ def test_warp_ceiling_benchmark_writes_the_teacher_per_space_beside_the_shipped_
     table = (tmp_path / "warp_ceiling.md").read_text()
     assert f"| roi_tanh_polar | {polar['accuracy']:.2f} |" in table and f"`{picked[0].key}`" in table
 
+
 def test_round_trip_refuses_what_it_cannot_warp():
     with pytest.raises(ValueError, match=r"faces must be \(B, 3, H, W\); got shape \(112, 112, 3\)"):
         round_trip(torch.rand(112, 112, 3), InputSpec(), "roi_tanh")

@@ -45,6 +45,11 @@ def space_roi(space: str) -> tuple[float, float, float, float]:
     return CARTESIAN_ROI if space == "cartesian" else ALIGNED_ROI
 
 
+def _check_faces(faces: torch.Tensor) -> None:
+    if faces.dim() != 4 or faces.shape[1] != 3:
+        raise ValueError(f"faces must be (B, 3, H, W); got shape {tuple(faces.shape)}")
+
+
 def model_input(faces: torch.Tensor, spec: InputSpec, space: str, augment: RandomRoIWarp | None = None,
                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Aligned faces ``(B, 3, 112, 112)`` float in ``[0, 1]`` -> the model's input ``(B, 3, S, S)`` and, for
@@ -55,8 +60,7 @@ def model_input(faces: torch.Tensor, spec: InputSpec, space: str, augment: Rando
     """
     if space not in spec.spaces:
         raise ValueError(f"this model works in {', '.join(spec.spaces)}; got space {space!r}")
-    if faces.dim() != 4 or faces.shape[1] != 3:
-        raise ValueError(f"faces must be (B, 3, H, W); got shape {tuple(faces.shape)}")
+    _check_faces(faces)
     rois = torch.tensor([space_roi(space)], dtype=torch.float32, device=faces.device).expand(len(faces), 4)
     if augment is not None:
         if augment.warp.space != space:
@@ -74,12 +78,10 @@ def round_trip(faces: torch.Tensor, spec: InputSpec, space: str) -> torch.Tensor
     inference, then restored to ``(B, 3, H, W)``. What a Cartesian model would lose on these faces is what the
     space's input discards (resolution off the RoI, where a tanh space samples sparsely); for ``cartesian`` at the
     input size the round trip is the identity."""
-    if space not in SPACES:
-        raise ValueError(f"unknown warping space {space!r}; choose one of {', '.join(SPACES)}")
-    if faces.dim() != 4 or faces.shape[1] != 3:
-        raise ValueError(f"faces must be (B, 3, H, W); got shape {tuple(faces.shape)}")
+    roi = space_roi(space)  # an unknown space fails here
+    _check_faces(faces)
     if space == "cartesian" and faces.shape[-2:] == (spec.size, spec.size):
         return faces
-    rois = torch.tensor([space_roi(space)], dtype=faces.dtype, device=faces.device).expand(len(faces), 4)
+    rois = torch.tensor([roi], dtype=faces.dtype, device=faces.device).expand(len(faces), 4)
     warped = warp(faces, rois, spec.size, space, keep_aspect_ratio=spec.keep_aspect_ratio)
     return restore(warped, rois, tuple(faces.shape[-2:]), space, keep_aspect_ratio=spec.keep_aspect_ratio)
