@@ -127,7 +127,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     elif args.peer is not None:
         embedder = create_peer(args.peer)
     else:
-        embedder = FaceEmbedder(args.model, args.space, args.weights, args.device, flip=not args.no_flip)
+        embedder = FaceEmbedder(args.model, args.space, args.weights, args.device, flip=not args.no_flip,
+                                precision=args.precision)
         if not embedder.trained:
             print(f"note: {embedder.model_name} has no trained weights for {embedder.space}: "
                   "evaluating a random initialisation")
@@ -254,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--no-flip", action="store_true")
     evaluate.add_argument("--detector", choices=DETECTOR_NAMES, help="default: mtcnn for LFW, yunet for CFP (measured)")
     evaluate.add_argument("--device", default="cpu")
+    evaluate.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "auto"],
+                          help="a facelib model's arithmetic: fp32 (default), bf16 autocast, or auto (bf16 "
+                               "where the CPU has native bf16, as benchmarks/results.py measures)")
     evaluate.add_argument("--output", default="results")
     evaluate.set_defaults(run=_evaluate)
 

@@ -147,6 +147,12 @@ def test_cli_evaluate_writes_table_curves_and_json(lfw_subset, tmp_path, capsys)
     data = json.loads((tmp_path / f"{stem}.json").read_text())
     assert [r["rotation_degrees"] for r in data["results"]] == [0.0, 45.0]
     assert len(data["results"][0]["fold_thresholds_cosine"]) == 10
+    # --precision picks the model's arithmetic, and the file names (and embedding caches) keep the two apart
+    code = cli.main(["evaluate", "--benchmark", "lfw", "--pairs", "100", "--model", "iresnet18", "--space",
+                     "roi_tanh_polar", "--no-flip", "--precision", "bf16", "--output", str(tmp_path)])
+    assert code == 0 and (tmp_path / f"{stem}-bf16.json").is_file()
+    bf16 = json.loads((tmp_path / f"{stem}-bf16.json").read_text())["results"][0]
+    assert bf16["embedder"] == f"{data['results'][0]['embedder']}-bf16" and bf16["pairs"] == 100
 
 
 # LFW photos with a bystander bigger than the subject (MTCNN): (person, photo, another photo of the person).
