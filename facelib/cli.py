@@ -255,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--no-flip", action="store_true")
     evaluate.add_argument("--detector", choices=DETECTOR_NAMES, help="default: mtcnn for LFW, yunet for CFP (measured)")
     evaluate.add_argument("--device", default="cpu")
+    # facelib.embed.PRECISIONS, spelled out so that the CLI starts without torch (0.25 s, not 1.8 s); a test
+    # keeps the two equal
     evaluate.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "auto"],
                           help="a facelib model's arithmetic: fp32 (default), bf16 autocast, or auto (bf16 "
                                "where the CPU has native bf16, as benchmarks/results.py measures)")

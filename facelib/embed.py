@@ -239,10 +239,14 @@ def cpu_has_fast_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
+#: The arithmetic a facelib model can run in: float32, bf16 autocast, or bf16 where the CPU computes it natively.
+PRECISIONS = ("fp32", "bf16", "auto")
+
+
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """``fp32`` or ``bf16`` for ``precision`` (``fp32``, ``bf16`` or ``auto``) on ``device``."""
-    if precision not in ("fp32", "bf16", "auto"):
-        raise ValueError(f"precision must be fp32, bf16 or auto; got {precision!r}")
+    """``fp32`` or ``bf16`` for ``precision`` (one of :data:`PRECISIONS`) on ``device``."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
     if precision != "auto":
         return precision
     return "bf16" if device.type == "cpu" and cpu_has_fast_bf16() else "fp32"

@@ -155,6 +155,21 @@ def test_cli_evaluate_writes_table_curves_and_json(lfw_subset, tmp_path, capsys)
     assert bf16["embedder"] == f"{data['results'][0]['embedder']}-bf16" and bf16["pairs"] == 100
 
 
+def test_cli_precision_choices_are_the_embedders():
+    import argparse
+
+    from facelib import cli
+    from facelib.embed import PRECISIONS, resolve_precision
+
+    evaluate = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+                    ).choices["evaluate"]
+    option = next(a for a in evaluate._actions if "--precision" in a.option_strings)
+    assert tuple(option.choices) == PRECISIONS and option.default in PRECISIONS
+    assert resolve_precision("bf16", torch.device("cpu")) == "bf16"
+    with pytest.raises(ValueError, match="fp16"):
+        resolve_precision("fp16", torch.device("cpu"))
+
+
 # LFW photos with a bystander bigger than the subject (MTCNN): (person, photo, another photo of the person).
 BYSTANDER_PHOTOS = [("Antonio_Banderas", 1, 2), ("Boris_Yeltsin", 2, 1), ("Condoleezza_Rice", 4, 1),
                     ("Colin_Farrell", 3, 1), ("Charles_Moose", 10, 1)]
