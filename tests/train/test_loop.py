@@ -192,6 +192,9 @@ def _ddp_worker(rank: int, world: int, port: int, pack: str, output: str) -> Non
     train(config)
     torch.distributed.barrier()  # both ranks are done talking before either tears gloo down
     torch.distributed.destroy_process_group()
+    sys.stdout.flush()  # and it ends without the interpreter's exit, where gloo's threads have rarely aborted
+    sys.stderr.flush()  # a finished rank (see tests/train/test_partial_fc.py)
+    os._exit(0)
 
 
 def test_two_gloo_processes_train_one_model(tiny_pack, tmp_path):
