@@ -7,7 +7,7 @@ Every LFW face of the benchmark pack is warped into a space exactly as a model's
 aligned 112x112 crop and embedded by the SFace teacher (:class:`facelib.verification.RoundTripEmbedder`),
 through the 10-fold protocol. The plain teacher is the first row. The teacher never saw round-tripped faces, so
 its drop in a space is an upper bound on what that space's input discards (the blur off the RoI is new to it).
-Beside each space: the shipped upright model that the held-out rule picks there (:func:`facelib.weights.shortlist`)
+Beside each space: the shipped upright model that the held-out rule picks there (:func:`facelib.weights.space_picks`)
 and its LFW accuracy from the registry, the student's distance to the teacher in the same space.
 
 ``--pairs 0`` (the default) is all 6,000 pairs: 7-8 min a row on two CPU cores the first time (embeddings
@@ -26,14 +26,14 @@ from facelib.detect import BENCHMARK_DETECTOR
 from facelib.peers import SFaceEmbedder
 from facelib.verification import RoundTripEmbedder, load_benchmark, prepare, run
 from facelib.warp import SPACES
-from facelib.weights import shortlist
+from facelib.weights import space_picks
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def students() -> dict[str, dict]:
     """Per space, the upright model the held-out rule picks (never LFW) and its registry LFW accuracy (%)."""
-    return {e.space: {"model": e.key, "lfw": e.accuracy} for e in shortlist() if not e.rotation_robust}
+    return {e.space: {"model": e.key, "lfw": e.accuracy} for e in space_picks()}
 
 
 def measure(pairs: int | None, spaces: list[str], flip: bool = True) -> list[dict]:

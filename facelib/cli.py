@@ -117,15 +117,23 @@ def _prepare(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from .embed import FaceEmbedder
     from .peers import SFaceEmbedder, create_peer
-    from .verification import load_benchmark, prepare, run_rotations, write_json
+    from .verification import load_benchmark, prepare, run_rotations, space_ensemble, write_json
     from .viz.verification import plot_distances, plot_roc, plot_rotation
 
+    if args.ensemble is not None and (args.peer or args.weights or args.model or args.space):
+        print("facelib evaluate: --ensemble names its members itself; leave out --peer, --weights, --model and "
+              "--space", file=sys.stderr)
+        return 2
     benchmark = load_benchmark(args.benchmark, args.pairs)
     pack, pack_file = prepare(benchmark, args.detector, device=args.device)
     if args.peer == "sface":
         embedder = SFaceEmbedder(flip=not args.no_flip)
     elif args.peer is not None:
         embedder = create_peer(args.peer)
+    elif args.ensemble is not None:
+        embedder = space_ensemble(args.device, flip=not args.no_flip, precision=args.precision,
+                                  names=args.ensemble or None)
+        print("ensemble of " + ", ".join(m.entry.key for m in embedder.members))
     else:
         embedder = FaceEmbedder(args.model, args.space, args.weights, args.device, flip=not args.no_flip,
                                 precision=args.precision)
@@ -249,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--space", choices=SPACES)
     evaluate.add_argument("--weights", help="weight file or registered name")
     evaluate.add_argument("--peer", choices=sorted(PEERS), help="evaluate a peer model instead of a facelib one")
+    evaluate.add_argument("--ensemble", nargs="*", metavar="NAME",
+                          help="registered models as one, equal weights (mean squared distance); alone: the upright "
+                               "model of every space that the held-out rule picks")
     evaluate.add_argument("--pairs", type=int, help="a subset of N pairs (multiple of 20) for a quick run")
     evaluate.add_argument("--rotations", type=float, nargs="+", default=[0.0],
                           help="in-plane rotations of both faces, degrees (robustness curve)")

@@ -166,6 +166,53 @@ class RoundTripEmbedder:
         return self.inner.embed_faces(self.faces(faces))
 
 
+class EnsembleEmbedder:
+    """Several embedders of aligned faces as one, with equal weights: every member's unit embedding, concatenated
+    and scaled by ``1 / sqrt(n)``, so the result is unit length and the squared distance between two faces is the
+    mean of the members' squared distances (the mean of their cosines, as distance). Models trained in different
+    warping spaces see the same face through different inputs; where their errors differ, the mean decides better
+    than any one of them. The members' embeddings are cached each under its own key
+    (:func:`embeddings_for`), so an ensemble of evaluated models costs nothing to evaluate."""
+
+    def __init__(self, members: Sequence[Embedder]) -> None:
+        members = list(members)
+        if len(members) < 2:
+            raise ValueError(f"an ensemble needs at least two embedders; got {len(members)}")
+        for member in members:
+            if getattr(member, "aligns_itself", False) or member.key is None:
+                raise ValueError(f"{member.key or 'a model in memory'}: an ensemble member must embed aligned faces "
+                                 "and have a cache key (a peer that aligns photos itself or weights in training "
+                                 "cannot join one)")
+        keys = [m.key for m in members]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"an ensemble lists the same embedder twice: {', '.join(keys)}")
+        self.members = members
+        self.key = "ensemble-" + hashlib.sha256("+".join(keys).encode()).hexdigest()[:16]
+
+    def combine(self, parts: Sequence[np.ndarray]) -> np.ndarray:
+        """The members' ``(N, D_i)`` unit embeddings of the same N faces to ``(N, sum D_i)`` unit embeddings."""
+        if len(parts) != len(self.members) or len({len(p) for p in parts}) != 1:
+            raise ValueError(f"expected embeddings of the same faces from {len(self.members)} members; got "
+                             f"{[p.shape for p in parts]}")
+        scale = 1.0 / np.sqrt(len(parts))
+        return np.concatenate([np.asarray(p, np.float32) * scale for p in parts], axis=1)
+
+    def embed_faces(self, faces: np.ndarray) -> np.ndarray:
+        """``(B, 112, 112, 3)`` uint8 aligned faces to ``(B, sum D_i)`` unit-length embeddings."""
+        return self.combine([m.embed_faces(faces) for m in self.members])
+
+
+def space_ensemble(device: str = "cpu", flip: bool = True, precision: str = "fp32",
+                   names: Sequence[str] | None = None) -> EnsembleEmbedder:
+    """The registered models ``names`` as an :class:`EnsembleEmbedder`; by default the upright model of every
+    warping space that the held-out rule picks (:func:`facelib.weights.space_picks`), never chosen on LFW."""
+    from .weights import select_models, space_picks
+
+    names = [e.key for e in (space_picks() if names is None else select_models(list(names)))]
+    return EnsembleEmbedder([FaceEmbedder(weights=name, device=device, flip=flip, precision=precision)
+                             for name in names])
+
+
 def rotate_faces(faces: np.ndarray, degrees: float) -> np.ndarray:
     """Rotate ``(B, H, W, 3)`` faces in-plane by ``degrees`` (counter-clockwise on screen) about their centre
     (:func:`facelib.data.images.rotate_image`)."""
@@ -187,6 +234,9 @@ def embeddings_for(pack: AlignedPack, pack_file: Path, embedder: Embedder, rotat
 
     Peers that detect and align by themselves (``aligns_itself``, such as :class:`facelib.peers.DlibEmbedder`)
     read the photos under ``root``, rotated as the faces would be."""
+    if isinstance(embedder, EnsembleEmbedder):  # each member from its own cache
+        return embedder.combine([embeddings_for(pack, pack_file, member, rotation, root, progress)
+                                 for member in embedder.members])
     cache = data_dir() / "embeddings" / pack_file.stem / f"{embedder.key}-rot{rotation:g}.npy"
     if embedder.key is not None and cache.is_file():
         try:

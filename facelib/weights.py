@@ -137,16 +137,30 @@ def refresh_measurements(measured: dict[str, dict]) -> None:
             tmp.write_text(text)
 
 
-def shortlist(entries: list[WeightsEntry] | None = None) -> list[WeightsEntry]:
-    """The models to compare first: in every warping space the one with the highest held-out cosine (never LFW),
-    among the upright models and among the rotation-robust ones; the registry's order, the default included."""
+def best_by_group(entries: list[WeightsEntry] | None = None) -> dict[tuple[str, bool], WeightsEntry]:
+    """``{(space, rotation_robust): entry}``: in every warping space the model with the highest held-out cosine
+    (never LFW), among the upright models and among the rotation-robust ones; the first listed on a tie."""
     entries = registry() if entries is None else entries
     best: dict[tuple[str, bool], WeightsEntry] = {}
     for e in entries:
         group = (e.space, e.rotation_robust)
         if group not in best or (e.holdout_cosine or -1.0) > (best[group].holdout_cosine or -1.0):
             best[group] = e
-    chosen = {e.key for e in best.values()} | {e.key for e in entries if e.default}
+    return best
+
+
+def shortlist(entries: list[WeightsEntry] | None = None) -> list[WeightsEntry]:
+    """The models to compare first: :func:`best_by_group` and the default, in the registry's order."""
+    entries = registry() if entries is None else entries
+    chosen = {e.key for e in best_by_group(entries).values()} | {e.key for e in entries if e.default}
+    return [e for e in entries if e.key in chosen]
+
+
+def space_picks(entries: list[WeightsEntry] | None = None) -> list[WeightsEntry]:
+    """The upright model of every warping space that has one, by the held-out rule of :func:`best_by_group`,
+    in the registry's order: the members of the default space ensemble (``facelib evaluate --ensemble``)."""
+    entries = registry() if entries is None else entries
+    chosen = {e.key for (_, robust), e in best_by_group(entries).items() if not robust}
     return [e for e in entries if e.key in chosen]
 
 

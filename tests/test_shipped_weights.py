@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from facelib.weights import WeightsEntry, card_rows, registry, select_models, shortlist, verify_entry, weights_dir
+from facelib.weights import (
+    WeightsEntry,
+    card_rows,
+    registry,
+    select_models,
+    shortlist,
+    space_picks,
+    verify_entry,
+    weights_dir,
+)
 
 ENTRIES = registry()
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -46,6 +55,8 @@ def test_the_shortlist_takes_each_spaces_best_held_out_model_upright_and_rotatio
                _entry("e", "roi_tanh_polar", 0.45, 0.26), _entry("f", "roi_tanh_polar", 0.2, None)]
     # registry order kept; the default is always in; an entry without a recorded rotation counts as upright
     assert [e.key for e in shortlist(entries)] == ["b", "c", "d", "e"]
+    # the space ensemble: one upright model per space, the default only where it is its space's best
+    assert [e.key for e in space_picks(entries)] == ["b", "e"]
 
 
 def test_models_are_selected_by_shortlist_all_or_name_and_bad_requests_are_named():

@@ -155,6 +155,59 @@ def test_cli_evaluate_writes_table_curves_and_json(lfw_subset, tmp_path, capsys)
     assert bf16["embedder"] == f"{data['results'][0]['embedder']}-bf16" and bf16["pairs"] == 100
 
 
+def test_an_ensemble_of_the_spaces_averages_its_members_distances_from_their_caches(lfw_subset, monkeypatch):
+    from facelib.evaluation import pair_distances
+    from facelib.warp import SPACES
+    from facelib.weights import space_picks
+
+    bench, pack, path = lfw_subset
+    ensemble = V.space_ensemble(flip=False)
+    assert [m.entry.key for m in ensemble.members] == [e.key for e in space_picks()]
+    assert sorted(m.space for m in ensemble.members) == sorted(SPACES)  # one upright model per space
+    parts = [V.embeddings_for(pack, path, m) for m in ensemble.members]
+    direct = ensemble.embed_faces(pack.faces[:4])
+    for member in ensemble.members:  # cached now: the ensemble reads its members' caches and never embeds
+        monkeypatch.setattr(member, "embed_faces", lambda faces: pytest.fail("not cached"))
+    joint = V.embeddings_for(pack, path, ensemble)
+    assert joint.shape == (len(pack.keys), sum(p.shape[1] for p in parts))
+    assert np.allclose(np.linalg.norm(joint, axis=1), 1, atol=1e-5) and np.allclose(joint[:4], direct, atol=1e-5)
+    a, b = pack.rows_for([p.a for p in bench.pairs]), pack.rows_for([p.b for p in bench.pairs])
+    mean = np.mean([pair_distances(p[a], p[b]) for p in parts], axis=0)
+    assert np.allclose(pair_distances(joint[a], joint[b]), mean, atol=1e-5)  # the members' mean distance
+    result, _ = V.run(bench, pack, path, ensemble)
+    assert result.accuracy > 0.9 and result.extra["embedder"] == ensemble.key
+
+
+def test_an_ensemble_refuses_what_it_cannot_combine(lfw_subset, capsys):
+    one = FaceEmbedder("iresnet18", "roi_tanh", flip=False)
+    with pytest.raises(ValueError, match="at least two embedders; got 1"):
+        V.EnsembleEmbedder([one])
+    with pytest.raises(ValueError, match="the same embedder twice"):
+        V.EnsembleEmbedder([one, one])
+    in_memory = FaceEmbedder.from_module(one.net, "iresnet18", "roi_tanh", flip=False)
+    with pytest.raises(ValueError, match="a model in memory: an ensemble member must embed aligned faces"):
+        V.EnsembleEmbedder([one, in_memory])
+    with pytest.raises(KeyError, match="no registered model named nobody"):
+        V.space_ensemble(names=["nobody", "nobody2"])
+    pair = V.EnsembleEmbedder([one, FaceEmbedder("iresnet18", "cartesian", flip=False)])
+    with pytest.raises(ValueError, match="the same faces from 2 members"):
+        pair.combine([np.zeros((3, 4)), np.zeros((2, 4))])
+    assert cli.main(["evaluate", "--ensemble", "--weights", "x", "--pairs", "100"]) == 2
+    assert "--ensemble names its members itself" in capsys.readouterr().err
+    assert cli.main(["evaluate", "--ensemble", "nobody", "--pairs", "100"]) == 2
+    assert "no registered model named nobody" in capsys.readouterr().err
+
+
+def test_cli_evaluates_the_space_ensemble(lfw_subset, tmp_path, capsys):
+    from facelib.weights import space_picks
+
+    code = cli.main(["evaluate", "--ensemble", "--pairs", "100", "--no-flip", "--output", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0 and f"ensemble of {', '.join(e.key for e in space_picks())}" in out and "accuracy" in out
+    (report,) = tmp_path.glob("lfw-mtcnn-ensemble-*.json")
+    assert json.loads(report.read_text())["results"][0]["accuracy"] > 0.9
+
+
 def test_cli_precision_choices_are_the_embedders():
     import argparse
 
