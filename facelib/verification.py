@@ -271,6 +271,8 @@ def run(benchmark: Benchmark, pack: AlignedPack, pack_file: Path, embedder: Embe
     same = np.array([p.same for p in benchmark.pairs])
     label = embedder.key or "model in memory"
     result = evaluate(distances, same, name=f"{benchmark.name} {label}" + (f" rot {rotation:g}" if rotation else ""))
+    if isinstance(embedder, EnsembleEmbedder):  # its key is a hash: name the members in the report
+        result.extra["members"] = [member.key for member in embedder.members]
     result.extra.update({"benchmark": benchmark.name, "embedder": embedder.key, "rotation_degrees": rotation,
                          "pack": pack.report | {"fallback_images": len(pack.report.get("fallback_images", []))}})
     return result, distances

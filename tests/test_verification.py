@@ -176,6 +176,7 @@ def test_an_ensemble_of_the_spaces_averages_its_members_distances_from_their_cac
     assert np.allclose(pair_distances(joint[a], joint[b]), mean, atol=1e-5)  # the members' mean distance
     result, _ = V.run(bench, pack, path, ensemble)
     assert result.accuracy > 0.9 and result.extra["embedder"] == ensemble.key
+    assert result.extra["members"] == [m.key for m in ensemble.members]  # the report names what the hash hides
 
 
 def test_an_ensemble_refuses_what_it_cannot_combine(lfw_subset, capsys):
@@ -205,7 +206,8 @@ def test_cli_evaluates_the_space_ensemble(lfw_subset, tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0 and f"ensemble of {', '.join(e.key for e in space_picks())}" in out and "accuracy" in out
     (report,) = tmp_path.glob("lfw-mtcnn-ensemble-*.json")
-    assert json.loads(report.read_text())["results"][0]["accuracy"] > 0.9
+    result = json.loads(report.read_text())["results"][0]
+    assert result["accuracy"] > 0.9 and len(result["members"]) == len(space_picks())
 
 
 def test_cli_precision_choices_are_the_embedders():
