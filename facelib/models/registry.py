@@ -13,6 +13,7 @@ from .inputs import InputSpec
 from .iresnet import iresnet18, iresnet34, iresnet50, iresnet100
 from .mobilefacenet import mobilefacenet
 from .rtnet import rtnet50
+from .sfacenet import sfacenet
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "iresnet18": iresnet18,
@@ -21,11 +22,13 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "iresnet100": iresnet100,
     "mobilefacenet": mobilefacenet,
     "rtnet50": rtnet50,
+    "sfacenet": sfacenet,
 }
 
 # Each model's input contract (timm's default cfg): read by training and inference alike.
 INPUT_SPECS: dict[str, InputSpec] = {name: InputSpec() for name in MODELS}
 INPUT_SPECS["rtnet50"] = InputSpec(needs_rois=True, spaces=("roi_tanh_polar",))
+INPUT_SPECS["sfacenet"] = InputSpec(std=128 / 255)  # SFace's (x - 127.5) / 128 of 0-255 RGB
 
 # Models whose forward takes (x, rois) (kept for callers of the earlier name).
 NEEDS_ROIS = frozenset(name for name, spec in INPUT_SPECS.items() if spec.needs_rois)

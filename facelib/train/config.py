@@ -26,7 +26,8 @@ class TrainConfig:
     model: str = "mobilefacenet"
     space: str = "roi_tanh_polar"  # warping space the model learns in
     embedding_size: int = 512
-    init_weights: str = ""  # start from these weights (a registered name, sha256 checked, or a file); "": random
+    init_weights: str = ""  # start from these weights (a registered name, sha256 checked, or a file); "": random;
+    # "sface": the SFace teacher's own weights, converted from its ONNX file (model "sfacenet" only)
     loss: str = "arcface"  # arcface | cosface | combined
     loss_args: dict = field(default_factory=lambda: {"s": 64.0, "m": 0.5})
     margin_weight: float = 1.0  # weight of the margin loss on the labels (0: none, no class centres)

@@ -64,6 +64,7 @@ class CheckpointError(RuntimeError):
 _SHAPE_FIELDS = ("model", "embedding_size", "margin_weight", "teacher", "data", "mixup_faces", "mixup_draw")
 # The summary's record of a warm start, kept in every checkpoint so that a resumed run still reports it.
 _WARM_START_FIELDS = ("init_weights", "init_weights_sha256")
+TEACHER_INIT = "sface"  # init_weights naming the SFace teacher's weights (an sfacenet run)
 
 
 def hardware(device: torch.device, world: int = 1) -> str:
@@ -276,6 +277,14 @@ class Trainer:
         """The file ``config.init_weights`` names: a registered model (checked against its sha256 and against the
         run's model, space and embedding size) or a weights file."""
         config, name = self.config, self.config.init_weights
+        if name == TEACHER_INIT:
+            if (config.model, config.embedding_size) != ("sfacenet", 128):
+                raise ValueError(f"init_weights {name!r} starts from the SFace teacher's own weights, which fit only "
+                                 f"model 'sfacenet' with 128-d embeddings; this run trains a {config.model} with "
+                                 f"{config.embedding_size}-d embeddings")
+            from ..models.sfacenet import sface_weights_file
+
+            return sface_weights_file()
         entry = find_weights(name=name)
         if entry is not None:
             found = (entry.model, entry.space, entry.embedding_size)
