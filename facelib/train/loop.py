@@ -45,7 +45,14 @@ from ..warp import RandomRoIWarp
 from ..weights import find_weights, load_weights, registry, save_weights, verify_entry
 from .config import TrainConfig, wants_cuda
 from .data import EpochBatches, FaceTrainingSet, WithMixedFaces, collate
-from .distill import distillation_loss, identity_outliers, mixup_pairs, mixup_targets, teacher_targets
+from .distill import (
+    distillation_loss,
+    identity_outliers,
+    mixup_pairs,
+    mixup_targets,
+    teacher_init_weights,
+    teacher_targets,
+)
 from .partial_fc import PartialFC
 
 log = logging.getLogger(__name__)
@@ -282,9 +289,7 @@ class Trainer:
                 raise ValueError(f"init_weights {name!r} starts from the SFace teacher's own weights, which fit only "
                                  f"model 'sfacenet' with 128-d embeddings; this run trains a {config.model} with "
                                  f"{config.embedding_size}-d embeddings")
-            from ..models.sfacenet import sface_weights_file
-
-            return sface_weights_file()
+            return teacher_init_weights()
         entry = find_weights(name=name)
         if entry is not None:
             found = (entry.model, entry.space, entry.embedding_size)

@@ -170,7 +170,7 @@ def test_onnx_export_matches_pytorch(name, tmp_path):
 
 def test_create_model_errors_and_registry():
     assert set(list_models()) == set(MODELS) == {"iresnet18", "iresnet34", "iresnet50", "iresnet100",
-                                                  "mobilefacenet", "rtnet50"}
+                                                  "mobilefacenet", "rtnet50", "sfacenet"}
     with pytest.raises(ValueError, match="unknown model 'resnet50'"):
         create_model("resnet50")
     assert create_model("mobilefacenet", embedding_size=128)(torch.zeros(2, 3, 112, 112)).shape == (2, 128)
