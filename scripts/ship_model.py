@@ -46,7 +46,7 @@ ARCHITECTURES = {"mobilefacenet": "MobileFaceNet",
                  "sfacenet": "SFaceNet (SFace's own architecture: a MobileNet-v1 body, flatten and one linear layer; "
                              "`facelib.models.sfacenet`)"}
 POOL_DATA = "LFW-disjoint pool (CelebA-299 + CFP without LFW people + ORL)"
-TEACHER_DATA = ("SFace's MS-Celeb-1M training (its initialisation; not LFW-disjoint), then the " + POOL_DATA)
+TEACHER_DATA = ("SFace's MS-Celeb-1M training (its initialisation; not known to be LFW-disjoint), then the " + POOL_DATA)
 PRECISION = "auto"  # bf16 autocast on CPUs with native bf16 (4x faster), fp32 elsewhere: as results.py and CI
 POOL_LIST = "training_pool_identities.txt"
 
