@@ -4,7 +4,7 @@ The public surface, loaded on first use so that ``import facelib`` stays cheap:
 
 * ``facelib.warp``: the four warping spaces (``warp``, ``restore``, ``points_to_space``, ...);
 * ``facelib.create_model``, ``facelib.list_models``: backbones by name;
-* ``facelib.FaceEmbedder``: photos or aligned faces to embeddings (the best shipped model by default);
+* ``facelib.FaceEmbedder``: photos or aligned faces to embeddings (the default shipped model when none is named);
 * ``facelib.detect_and_align``: detect -> choose one face -> align, the step every pipeline shares.
 
 Example:
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "warp": ("facelib.warp", None),

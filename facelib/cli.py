@@ -24,38 +24,97 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+SAME_EXIT, DIFFERENT_EXIT, USAGE_EXIT = 0, 1, 2  # verify's exit status, like cmp: 3 is NO_FACE_EXIT
+
+
 def _verify(args: argparse.Namespace) -> int:
+    import json
+
+    from . import __version__
     from .embed import FaceEmbedder, NoFaceError, cosine_to_distance, distance_to_cosine, squared_distance
 
+    if args.threshold_cosine is not None and not -1.0 <= args.threshold_cosine <= 1.0:
+        raise ValueError(f"--threshold-cosine must be a cosine similarity in [-1, 1]; got {args.threshold_cosine}")
+    if args.threshold is not None and not 0.0 <= args.threshold <= 4.0:
+        raise ValueError(f"--threshold must be a squared L2 distance between unit vectors, in [0, 4]; got "
+                         f"{args.threshold}")
     embedder = FaceEmbedder(args.model, args.space, args.weights, args.device, flip=not args.no_flip,
                             face_choice=args.face_choice)
-    name = f"{embedder.model_name} in {embedder.space} space"
+    say = (lambda *a, **k: None) if args.json else print
     if embedder.trained:
-        print(f"model: {name}, weights: {embedder.weights}")
+        say(f"model: {embedder.name} ({embedder.model_name} in the {embedder.space} space), facelib {__version__}")
     else:
-        print(f"model: {name}, weights: none trained yet (random initialisation): "
-              "the distance and the decision below are meaningless")
-    results = []
+        say(f"model: {embedder.model_name} in the {embedder.space} space, no trained weights (random "
+            f"initialisation), facelib {__version__}: the distance and the decision below are meaningless")
+    if args.threshold_cosine is not None:
+        threshold, source = cosine_to_distance(args.threshold_cosine), "--threshold-cosine"
+    elif args.threshold is not None:
+        threshold, source = args.threshold, "--threshold"
+    else:
+        threshold = embedder.threshold
+        source = (embedder.entry.threshold_rule if embedder.entry is not None else
+                  "the weights file's metadata" if embedder.threshold_known else "none recorded: a generic default")
+        if embedder.trained and not embedder.threshold_known:
+            print(f"facelib verify: {embedder.weights} records no threshold; using {threshold} (cosine "
+                  f"{distance_to_cosine(threshold):.2f}), which is not calibrated for it: give --threshold or "
+                  "--threshold-cosine", file=sys.stderr)
+    photos = []
     for photo in (args.photo_a, args.photo_b):
         try:
             result = embedder.embed_photo(photo, align=not args.no_align)
         except NoFaceError as err:
             print(f"facelib verify: {err}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"error": "no face", "photo": str(photo), "message": str(err)}))
             return NO_FACE_EXIT
         box = ", ".join(f"{v:.0f}" for v in result.box)
         which = ("1 face" if result.faces == 1 else
                  f"{result.faces} faces, using the {args.face_choice} (#{result.index + 1}; --face-choice to change)")
-        print(f"{photo}: {which}, box ({box}), {'aligned by 5 landmarks' if not args.no_align else 'box crop'}")
-        results.append(result)
-    if args.threshold_cosine is not None:
-        threshold = cosine_to_distance(args.threshold_cosine)
+        say(f"{photo}: {which}, box ({box}), {'aligned by 5 landmarks' if not args.no_align else 'box crop'}")
+        photos.append((photo, result))
+    distance = squared_distance(photos[0][1].embedding, photos[1][1].embedding)
+    same = distance < threshold
+    if args.json:
+        print(json.dumps({
+            "same_person": bool(same), "distance": round(distance, 6), "cosine": round(distance_to_cosine(distance), 6),
+            "threshold": round(float(threshold), 6), "threshold_cosine": round(distance_to_cosine(threshold), 6),
+            "threshold_source": source, "model": embedder.name, "architecture": embedder.model_name,
+            "space": embedder.space, "trained": embedder.trained, "facelib": __version__,
+            "photos": [{"photo": str(photo), "faces": r.faces, "used": r.index,
+                        "box": [round(float(v), 1) for v in r.box]} for photo, r in photos]}, indent=1))
     else:
-        threshold = args.threshold if args.threshold is not None else embedder.threshold
-    distance = squared_distance(results[0].embedding, results[1].embedding)
-    print(f"squared L2 distance: {distance:.4f} (cosine similarity {distance_to_cosine(distance):.4f})")
-    print(f"threshold: {threshold:.4f} (cosine similarity {distance_to_cosine(threshold):.4f})")
-    print(f"decision: {'same person' if distance < threshold else 'different persons'}"
-          + ("" if embedder.trained else " (untrained model: not a real decision)"))
+        print(f"squared L2 distance: {distance:.4f} (cosine similarity {distance_to_cosine(distance):.4f})")
+        print(f"threshold: {threshold:.4f} (cosine similarity {distance_to_cosine(threshold):.4f}; {source})")
+        print(f"decision: {'same person' if same else 'different persons'}"
+              + ("" if embedder.trained else " (untrained model: not a real decision)"))
+    return SAME_EXIT if same else DIFFERENT_EXIT
+
+
+def _models(args: argparse.Namespace) -> int:
+    from .weights import read_registry
+    from .zoo import read_results, sface_ratio, worst_rotation
+
+    reg, results = read_registry(), read_results()
+    rows = {r["name"]: r for r in results.get("rows", [])}
+    header = ("name", "space", "LFW %", "CFP-FP % (clean)", "worst rot %", "MB", "ms/face", "default", "LFW-disjoint")
+    table = [header]
+    for e in reg.models:
+        row = rows.get(e.name, {})
+        ms = (row.get("timing") or {}).get("ms_per_face")
+        ratio = sface_ratio(results, e.name)
+        cells = (e.name, e.space + (" (rot)" if e.rotation_robust else ""),
+                 f"{100 * row['lfw']:.2f}" if row.get("lfw") else "-",
+                 f"{100 * row['cfp_fp']:.2f}" if row.get("cfp_fp") else "-",
+                 f"{100 * worst_rotation(row):.1f}" if row.get("rotations") else "-",
+                 f"{row['mb']:.1f}" if row.get("mb") else "-",
+                 "-" if ms is None else f"{ms:.1f}" + (f" ({ratio:.2f}x SFace)" if ratio else ""),
+                 "*" if e.default else "", "yes" if e.lfw_disjoint else "no")
+        table.append(cells)
+    widths = [max(len(r[k]) for r in table) for k in range(len(header))]
+    for r in table:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    print(f"\nrelease {reg.release}; * the default ({reg.default}). Figures: weights/results.json "
+          f"(python benchmarks/results.py --write-docs).")
     return 0
 
 
@@ -66,7 +125,7 @@ def _export(args: argparse.Namespace) -> int:
     from .weights import find_weights
 
     if args.random_init:
-        model = create_model(args.model, 512)
+        model = create_model(args.model or "mobilefacenet", 512)
     elif args.weights is None and find_weights(args.model, args.space) is None:
         print(f"facelib export: no trained weights for {args.model} in {args.space} space; give --weights or "
               "--random-init", file=sys.stderr)
@@ -192,10 +251,21 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="facelib", description="Face embeddings in RoI-tanh warping spaces.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--version", action="version", version=f"facelib {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
+    models = commands.add_parser("models", help="list the shipped models (the zoo) with their figures",
+                                 description="The shipped models: name, space, LFW, CFP-FP on identity-clean pairs, "
+                                             "worst crop rotation, size, CPU ms a face, the default, LFW-disjoint.")
+    models.set_defaults(run=_models)
     fetch = commands.add_parser(
         "fetch", help="fetch public data sets into the cache (or check them in FACELIB_DATA_MIRROR)",
         description="Download and verify data sets. Set FACELIB_DATA_MIRROR to a local folder or URL laid out "
@@ -210,13 +280,16 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser(
         "verify", help="are two photos the same person?",
         description="Detect the largest face in each photo, align it, embed it and compare. Thresholds are squared "
-                    "L2 distances d between unit embeddings, or cosine similarities c (d = 2 - 2c).")
+                    "L2 distances d between unit embeddings, or cosine similarities c (d = 2 - 2c). Exit status "
+                    "(like cmp): 0 the same person, 1 different persons, 2 a usage or input error, 3 no face found.")
     verify.add_argument("photo_a")
     verify.add_argument("photo_b")
-    verify.add_argument("--model", choices=list_models(), help="default: the best model we ship (weights/)")
-    verify.add_argument("--space", choices=SPACES)
-    verify.add_argument("--weights", help="weight file or registered name (default: the registered weights for "
-                                          "model and space)")
+    verify.add_argument("--model", choices=list_models(), help="default: the default model (facelib models)")
+    verify.add_argument("--space", choices=SPACES, help="with --model: that space's shipped upright model")
+    verify.add_argument("--weights", help="a shipped model's name (facelib models) or a weights file; model and "
+                                          "space come with it")
+    verify.add_argument("--json", action="store_true", help="print one JSON object (decision, distances, "
+                                                            "threshold, model, faces and boxes) and nothing else")
     verify.add_argument("--face-choice", default="largest", choices=FACE_CHOICES,
                         help="which face of a photo with several: the largest, or the one nearest the centre")
     verify.add_argument("--no-align", action="store_true", help="crop around the box instead of 5-point alignment")
@@ -228,9 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(run=_verify)
 
     export = commands.add_parser("export", help="export a backbone to ONNX and check it against PyTorch")
-    export.add_argument("--model", default="mobilefacenet", choices=list_models())
-    export.add_argument("--space", default="roi_tanh_polar", choices=SPACES, help="which registered weights to use")
-    export.add_argument("--weights", help="weight file (default: the registered weights for model and space)")
+    export.add_argument("--model", choices=list_models(), help="default: the default model's")
+    export.add_argument("--space", choices=SPACES, help="with --model: that space's shipped model")
+    export.add_argument("--weights", help="a shipped model's name or a weights file (default: the default model)")
     export.add_argument("--random-init", action="store_true", help="export untrained weights (for testing)")
     export.add_argument("--no-check", action="store_true", help="skip the onnxruntime comparison")
     export.add_argument("--output", required=True)

@@ -27,7 +27,17 @@ from .data.images import load_image
 from .detect import DEFAULT_DETECTOR, FACE_CHOICES, FaceDetector, NoFaceError, create_detector
 from .models import ALIGNED_ROI, create_model, input_spec, model_input  # noqa: F401 (ALIGNED_ROI re-exported)
 from .warp import SPACES
-from .weights import WeightsEntry, embedding_size_of, find_weights, load_weights, read_state_dict, verify_entry
+from .weights import (
+    WeightsEntry,
+    embedding_size_of,
+    entry_for_file,
+    file_metadata,
+    find_weights,
+    load_weights,
+    read_state_dict,
+    resolve_name,
+    verify_entry,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +77,13 @@ class FaceEmbedder:
 
     Args:
         model: a name from :func:`facelib.models.list_models`; with ``space`` and ``weights`` all None, the
-            registry's default model (``weights/registry.json``, the best one we ship).
+            zoo's default model (``weights/registry.json``, chosen by people, changed only in a release).
         space: the warping space the model was trained in (``rtnet50`` needs ``roi_tanh_polar``).
-        weights: a weight file or a registered name (``weights/registry.json``); ``None`` uses the
-            registered weights for ``(model, space)`` if any, else keeps the random initialisation
-            (``trained`` is then False: embeddings mean nothing).
+        weights: a shipped model's name (``facelib models``; architecture and space come with it, a former
+            name warns) or a weights file (a shipped one is recognised by its sha256; another takes model,
+            space and threshold from its metadata, else from ``model`` and ``space``). ``None`` uses the
+            shipped upright model for ``(model, space)`` if any, else keeps the random initialisation
+            (``trained`` is then False: embeddings mean nothing). An unknown name lists the known ones.
         device: torch device.
         flip: add the embedding of the mirrored face (the ArcFace evaluation protocol).
         detector: used by :meth:`embed_photo`; a name or a :class:`FaceDetector` (built on first use).
@@ -85,7 +97,9 @@ class FaceEmbedder:
 
     Example:
         >>> import numpy as np
-        >>> embedder = FaceEmbedder("mobilefacenet", "roi_tanh_polar")  # the shipped weights for that space
+        >>> embedder = FaceEmbedder("mobilefacenet", "roi_tanh_polar")  # the shipped upright model of that space
+        >>> embedder.name
+        'mobilefacenet_roi_tanh_polar.distill_pool'
         >>> embedder.embed(np.zeros((2, 112, 112, 3), np.uint8)).shape  # aligned faces in, unit vectors out
         torch.Size([2, 128])
     """
@@ -94,17 +108,20 @@ class FaceEmbedder:
                  device: str | torch.device = "cpu", flip: bool = True, detector: str | FaceDetector = DEFAULT_DETECTOR,
                  batch_size: int = 64, face_choice: str = "largest", precision: str = "fp32") -> None:
         self.precision = resolve_precision(precision, torch.device(device))
-        if weights is not None and (model is None or space is None):
-            named = find_weights(name=str(weights))
-            if named is None:
-                raise ValueError(f"give the model and space that {weights} was trained as (--model, --space)")
-            model, space = named.model, named.space
-        elif model is None or space is None:  # the best registered match (the default model if neither is given)
+        self.entry: WeightsEntry | None = None
+        self.file_threshold: float | None = None  # a threshold recorded in an unregistered file's metadata
+        if weights is not None:
+            model, space, weights = self._resolve_weights(weights, model, space)
+        elif model is None or space is None:  # the shipped model for model and space (the default if neither)
             found = find_weights(model, space)
             if found is not None:
-                model, space, weights = found.model, found.space, found.key
+                self.entry = found
+                model, space, weights = found.model, found.space, found.path
             else:
                 model, space = model or FALLBACK_MODEL, space or "cartesian"
+        else:
+            self.entry = find_weights(model, space)
+            weights = self.entry.path if self.entry is not None else None
         if face_choice not in FACE_CHOICES:
             raise ValueError(f"unknown face choice {face_choice!r}; choose one of {', '.join(FACE_CHOICES)}")
         self.face_choice = face_choice
@@ -115,10 +132,6 @@ class FaceEmbedder:
             raise ValueError(f"{model} works on {', '.join(self.spec.spaces)} faces; got space {space!r}")
         self.model_name, self.space, self.flip, self.batch_size = model, space, flip, batch_size
         self.device = torch.device(device)
-        self.entry: WeightsEntry | None = None
-        if weights is None or (isinstance(weights, str) and find_weights(name=weights) is not None):
-            self.entry = find_weights(model, space, name=weights)
-            weights = self.entry.path if self.entry is not None else None
         embedding_size, read, digest = 512, None, "random-seed0"
         if self.entry is not None:
             verify_entry(self.entry)
@@ -147,16 +160,67 @@ class FaceEmbedder:
         embedder = cls.__new__(cls)
         embedder.model_name, embedder.space, embedder.flip, embedder.batch_size = model, space, flip, batch_size
         embedder.device, embedder.net, embedder.entry = torch.device(device), net, None
+        embedder.file_threshold = None
         embedder.spec = input_spec(model)
         embedder.weights, embedder.trained, embedder._detector = None, True, DEFAULT_DETECTOR
         embedder.face_choice, embedder.precision = "largest", "fp32"
         embedder.key = None  # weights that change while training: never cached
         return embedder
 
+    def _resolve_weights(self, weights: str | Path, model: str | None, space: str | None
+                         ) -> tuple[str, str, Path]:
+        """``(model, space, file)`` for ``weights``: a shipped name (or a former one, with a warning), or a file.
+        A file that is a shipped model (same sha256) is that model; any other takes its architecture, space and
+        threshold from its metadata, or from ``model`` and ``space``. Sets :attr:`entry` / :attr:`file_threshold`."""
+        path = Path(weights)
+        if not path.is_file():
+            if path.suffix in (".safetensors", ".pt", ".pth", ".bin") or len(path.parts) > 1:
+                raise FileNotFoundError(f"weights file not found: {path}")
+            self.entry = resolve_name(str(weights))
+            path = self.entry.path
+            found_model, found_space = self.entry.model, self.entry.space
+        else:
+            self.entry = entry_for_file(path)
+            if self.entry is not None:
+                found_model, found_space = self.entry.model, self.entry.space
+            else:
+                metadata = file_metadata(path)
+                found_model, found_space = metadata.get("model"), metadata.get("space")
+                if "threshold" in metadata:
+                    try:
+                        self.file_threshold = float(metadata["threshold"])
+                    except ValueError:
+                        raise ValueError(f"{path}: its metadata threshold {metadata['threshold']!r} is not a "
+                                         "number") from None
+        for what, given, found in (("model", model, found_model), ("space", space, found_space)):
+            if given is not None and found is not None and given != found:
+                raise ValueError(f"{weights} is a {found_model} trained in the {found_space} space; "
+                                 f"--{what} {given} contradicts it")
+        model, space = model or found_model, space or found_space
+        if model is None or space is None:
+            raise ValueError(f"{path} records no {'model' if model is None else 'space'} in its metadata: give the "
+                             "model and space it was trained as (--model, --space)")
+        return model, space, path
+
+    @property
+    def name(self) -> str:
+        """The shipped model's name, or the weights file, or ``random-init`` (what ``verify`` reports)."""
+        if self.entry is not None:
+            return self.entry.name
+        return str(self.weights) if self.weights is not None else "random-init"
+
+    @property
+    def threshold_known(self) -> bool:
+        """Whether the weights come with a calibrated threshold (a shipped model, or a file's metadata)."""
+        return self.entry is not None or self.file_threshold is not None
+
     @property
     def threshold(self) -> float:
-        """The squared-L2 decision threshold of the loaded weights (``DEFAULT_THRESHOLD`` without one)."""
-        return self.entry.threshold if self.entry is not None else DEFAULT_THRESHOLD
+        """The squared-L2 decision threshold of the loaded weights: the shipped model's calibrated one, a file's
+        recorded one, else ``DEFAULT_THRESHOLD`` (see :attr:`threshold_known`)."""
+        if self.entry is not None:
+            return self.entry.threshold
+        return self.file_threshold if self.file_threshold is not None else DEFAULT_THRESHOLD
 
     @property
     def detector(self) -> FaceDetector:

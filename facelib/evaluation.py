@@ -129,8 +129,10 @@ class VerificationResult:
 
 
 def evaluate(distances: np.ndarray, same: np.ndarray, folds: int = 10, far_target: float = 1e-3,
-             name: str = "") -> VerificationResult:
-    """Evaluate pair distances ``(N,)`` against labels ``(N,)`` (True = same person) by the protocol above."""
+             name: str = "", fold_ids: np.ndarray | None = None) -> VerificationResult:
+    """Evaluate pair distances ``(N,)`` against labels ``(N,)`` (True = same person) by the protocol above.
+    ``fold_ids``: ``(N,)`` the protocol's fold of each pair, for a subset of a protocol's pairs that keeps their
+    folds (the identity-clean CFP pairs); default: ``folds`` contiguous folds."""
     distances = np.asarray(distances, dtype=np.float64)
     same = np.asarray(same, dtype=bool)
     if distances.shape != same.shape or distances.ndim != 1:
@@ -139,12 +141,19 @@ def evaluate(distances: np.ndarray, same: np.ndarray, folds: int = 10, far_targe
         raise ValueError(f"need at least {folds} pairs for {folds} folds; got {len(distances)}")
     if not np.isfinite(distances).all():
         raise ValueError("distances contain NaN or inf: check the embeddings")
-    splitter = KFold(n_splits=folds, shuffle=False)
+    if fold_ids is None:
+        splits = list(KFold(n_splits=folds, shuffle=False).split(distances))
+    else:
+        fold_ids = np.asarray(fold_ids)
+        if fold_ids.shape != distances.shape:
+            raise ValueError(f"fold_ids must be (N,) like the distances; got {fold_ids.shape}")
+        splits = [(np.flatnonzero(fold_ids != f), np.flatnonzero(fold_ids == f)) for f in np.unique(fold_ids)]
+        folds = len(splits)
     n_thresholds = len(THRESHOLDS)
     tprs, fprs = np.zeros((folds, n_thresholds)), np.zeros((folds, n_thresholds))
     accuracies, best = np.zeros(folds), np.zeros(folds)
     vals, fars = np.zeros(folds), np.zeros(folds)
-    for fold, (train, test) in enumerate(splitter.split(distances)):
+    for fold, (train, test) in enumerate(splits):
         train_accuracy = np.array([_accuracy(t, distances[train], same[train])[2] for t in THRESHOLDS])
         best[fold] = THRESHOLDS[np.argmax(train_accuracy)]
         for k, t in enumerate(THRESHOLDS):
@@ -165,3 +174,39 @@ def evaluate(distances: np.ndarray, same: np.ndarray, folds: int = 10, far_targe
         fold_thresholds=best, val=float(vals.mean()), val_std=float(vals.std()), far=float(fars.mean()),
         far_target=far_target, mean_tpr=tprs.mean(axis=0), mean_fpr=fprs.mean(axis=0), roc_fpr=fpr, roc_tpr=tpr,
         auc=float(auc(fpr, tpr)), tar_at_far=tar_at_far, pairs=len(distances), name=name)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A decision threshold fitted on labelled faces (never on a test benchmark's pairs)."""
+
+    threshold: float  # squared L2: below it, the same person
+    far_target: float
+    far: float  # the impostor pairs' acceptance rate at the threshold
+    tar: float  # the genuine pairs' acceptance rate at the threshold
+    genuine_pairs: int
+    impostor_pairs: int
+    faces: int
+    identities: int
+
+
+def calibrate_threshold(embeddings: np.ndarray, labels: np.ndarray, far_target: float = 1e-3) -> Calibration:
+    """The squared-L2 threshold at which a fraction ``far_target`` of all impostor pairs among ``embeddings``
+    ``(N, D)`` (unit length; ``labels`` ``(N,)`` identities) would be accepted: every pair of faces is used, so
+    held-out identities give tens of thousands of impostor pairs. Needs at least ``1 / far_target`` of them."""
+    embeddings = np.asarray(embeddings, dtype=np.float64)
+    labels = np.asarray(labels)
+    if embeddings.ndim != 2 or labels.shape != (len(embeddings),):
+        raise ValueError(f"need (N, D) embeddings and (N,) labels; got {embeddings.shape} and {labels.shape}")
+    rows, cols = np.triu_indices(len(embeddings), k=1)
+    distances = np.clip(2.0 - 2.0 * np.einsum("nd,nd->n", embeddings[rows], embeddings[cols]), 0.0, 4.0)
+    genuine = labels[rows] == labels[cols]
+    impostor = np.sort(distances[~genuine])
+    if len(impostor) * far_target < 1:
+        raise ValueError(f"{len(impostor)} impostor pairs cannot measure a FAR of {far_target:g}")
+    # the largest threshold that accepts at most far_target of the impostors: the k-th smallest impostor distance
+    k = int(np.floor(far_target * len(impostor)))
+    threshold = float(impostor[k])
+    return Calibration(threshold=threshold, far_target=far_target, far=float((impostor < threshold).mean()),
+                       tar=float((distances[genuine] < threshold).mean()), genuine_pairs=int(genuine.sum()),
+                       impostor_pairs=len(impostor), faces=len(embeddings), identities=len(np.unique(labels)))

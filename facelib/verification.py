@@ -13,6 +13,7 @@ rerun is instant.
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 import logging
 from collections.abc import Sequence
@@ -297,3 +298,69 @@ def rotation_curve(benchmark: Benchmark, pack: AlignedPack, pack_file: Path, emb
     draws."""
     return [(angle, result.accuracy) for angle, result, _ in run_rotations(benchmark, pack, pack_file, embedder,
                                                                             rotations)]
+
+
+def cfp_folder(key: str) -> str:
+    """The CFP identity folder (``"001"``) of an image key (``Data/Images/001/frontal/01.jpg``)."""
+    parts = Path(key).parts
+    if len(parts) < 4 or parts[:2] != ("Data", "Images"):
+        raise ValueError(f"not a CFP image key: {key!r}")
+    return parts[2]
+
+
+def pool_cfp_folders(progress: bool = False) -> set[str]:
+    """The CFP identity folders inside the LFW-disjoint training pool (:func:`facelib.data.folders.training_pool`):
+    the 324 CFP people every pool-trained model may have seen, frontal and profile."""
+    from .data.folders import training_pool
+    from .data.lfw import lfw_people
+
+    pool = training_pool(lfw_people(progress), progress=progress)
+    return {identity.split("/", 1)[1] for identity in pool.identities if identity.startswith("cfp/")}
+
+
+def clean_pairs(benchmark: Benchmark, excluded: set[str] | None = None) -> np.ndarray:
+    """``(N,)`` bool: the CFP pairs both of whose identities are outside the training pool (``excluded``: the
+    pool's CFP folders, :func:`pool_cfp_folders` by default), so that no model that trained on the pool has seen
+    either face's person. Their folds are kept (``evaluate(..., fold_ids=...)``)."""
+    if benchmark.dataset != "cfp":
+        raise ValueError(f"identity-clean pairs are defined for CFP; got {benchmark.name}")
+    excluded = pool_cfp_folders() if excluded is None else excluded
+    return np.array([cfp_folder(p.a) not in excluded and cfp_folder(p.b) not in excluded for p in benchmark.pairs])
+
+
+def run_clean(benchmark: Benchmark, distances: np.ndarray, mask: np.ndarray) -> VerificationResult:
+    """The 10-fold protocol on the pairs ``mask`` keeps, each in its own protocol fold."""
+    pairs = [p for p, keep in zip(benchmark.pairs, mask, strict=True) if keep]
+    return evaluate(distances[mask], np.array([p.same for p in pairs]), name=f"{benchmark.name} clean",
+                    fold_ids=np.array([p.fold for p in pairs]))
+
+
+def load_holdout(count: int = 30, seed: int = 0, detector: str = "yunet", progress: bool = True
+                 ) -> tuple[AlignedPack, Path, np.ndarray]:
+    """The aligned faces of the pool identities every shipped recipe held out (``holdout_identities=30``, seed
+    0; :meth:`facelib.data.folders.Pool.holdout_samples`), as a cached pack, with their ``(N,)`` identity labels:
+    the faces on which thresholds are calibrated (no model trained on them; no test set is read)."""
+    from .data.folders import training_pool
+    from .data.lfw import lfw_people
+    from .detect import create_detector
+
+    samples = training_pool(lfw_people(progress), progress=progress).holdout_samples(count, seed)
+    root = Path(os.path.commonpath([s.path for s in samples]))
+    keys = [str(s.path.relative_to(root)) for s in samples]
+    digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:10]
+    path = data_dir() / "packs" / f"holdout-{len(keys)}-{digest}-{detector}-v{FORMAT_VERSION}.npz"
+    pack = None
+    if path.is_file():
+        try:
+            pack = load_pack(path)
+        except PackError as err:
+            log.warning("rebuilding the held-out pack: %s", err)
+    if pack is None:
+        built = build_pack(keys, root, create_detector(detector), central_box, progress, name="holdout",
+                           choice="centre")
+        save_pack(built, path)
+        pack = load_pack(path)
+    names = {key: s.identity for key, s in zip(keys, samples, strict=True)}
+    identities = sorted(set(names.values()))
+    labels = np.array([identities.index(names[key]) for key in pack.keys])
+    return pack, path, labels

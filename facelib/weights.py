@@ -12,7 +12,8 @@ import json
 import math
 import os
 import re
-from dataclasses import asdict, dataclass, replace
+import warnings
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 import torch
@@ -36,26 +37,41 @@ def weights_dir() -> Path:
     return checkout if (checkout / "registry.json").is_file() else package / "_weights"
 
 
+REGISTRY_VERSION = 2
+
+
+class RegistryError(ValueError):
+    """``weights/registry.json`` is malformed: an unknown field, a path outside the weights folder, no default."""
+
+
 @dataclass(frozen=True)
 class WeightsEntry:
-    """One trained model in the registry (see ``weights/README.md``)."""
+    """One shipped model of the zoo (``weights/registry.json``; the figures measured on it are in
+    ``weights/results.json``).
 
-    file: str
-    model: str
-    space: str
+    Names follow timm and open_clip: ``architecture_space.recipe`` (``mobilefacenet_roi_tanh_polar.distill_pool``);
+    a name is stable across releases, and a model file changes only when a successor beats it on the held-out rule.
+    """
+
+    name: str  # how users ask for it (``--weights NAME``, ``FaceEmbedder(NAME)``)
+    file: str  # relative to the weights folder
+    model: str  # architecture (``facelib.models.create_model`` name)
+    space: str  # warping space it was trained in
     sha256: str
     training_data: str
-    protocol: str
-    accuracy: float
-    threshold: float  # squared L2 distance between normalised flip-summed embeddings
+    lfw_disjoint: bool  # every identity it (and its initialisation) trained on is outside LFW
+    threshold: float  # squared L2 distance between normalised flip-summed embeddings: below it, the same person
+    threshold_rule: str  # how ``threshold`` was calibrated (never on a test set)
     embedding_size: int = 512
-    card: str = ""
-    name: str = ""  # how users ask for it (``--weights NAME``); defaults to the file's stem
-    default: bool = False  # the model ``facelib verify`` and ``FaceEmbedder()`` use when none is named
-    subset_accuracy: float = 0.0  # LFW accuracy (%) on the balanced 600-pair subset CI re-checks
-    holdout_cosine: float | None = None  # student-teacher cosine on held-out pool identities: picks the default
+    card: str = ""  # the model card, relative to the weights folder
+    recipe: str = ""  # the one-run recipe that reproduces it, relative to the repository
+    holdout_cosine: float | None = None  # student-teacher cosine on held-out pool identities: the selection rule
     max_rotation: float | None = None  # radians of in-plane rotation training augmented with (pi: rotation-robust)
-    precision: str | None = None  # what the measured figures were computed in (bf16, fp32); None: not recorded
+    subset_accuracy: float = 0.0  # LFW accuracy (%) on the balanced CHECK_PAIRS subset that CI re-checks
+    precision: str = "bf16"  # what subset_accuracy was computed in
+    former_names: tuple[str, ...] = ()  # earlier names of these very weights (deprecated aliases)
+    replaces: tuple[str, ...] = ()  # earlier segments of its training chain (deprecated aliases; other weights)
+    default: bool = False  # set from the registry's ``default`` (a person's decision), never stored per entry
 
     @property
     def rotation_robust(self) -> bool:
@@ -64,135 +80,205 @@ class WeightsEntry:
 
     @property
     def key(self) -> str:
-        return self.name or Path(self.file).stem
+        return self.name
 
     @property
     def path(self) -> Path:
-        return weights_dir() / self.file
+        return _inside(weights_dir(), self.file, f"{self.name}: file")
+
+    @property
+    def card_path(self) -> Path:
+        return _inside(weights_dir(), self.card, f"{self.name}: card")
 
 
-def registry() -> list[WeightsEntry]:
-    """The entries of ``weights/registry.json`` (empty when there is none)."""
-    path = weights_dir() / "registry.json"
+def _inside(folder: Path, relative: str, what: str) -> Path:
+    """``folder / relative``, refused unless it stays inside ``folder`` (no absolute paths, no ``..`` escapes)."""
+    if not relative or Path(relative).is_absolute():
+        raise RegistryError(f"{what} {relative!r} must be a path relative to {folder}")
+    path = (folder / relative).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise RegistryError(f"{what} {relative!r} points outside {folder}")
+    return path
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The zoo: its release, its models, and the default chosen by a person (with the reason)."""
+
+    release: str
+    default: str
+    default_reason: str
+    models: tuple[WeightsEntry, ...]
+
+    def names(self) -> list[str]:
+        return [e.name for e in self.models]
+
+
+_ENTRY_FIELDS = {f.name for f in fields(WeightsEntry)} - {"default"}
+_TOP_FIELDS = {"version", "release", "default", "default_reason", "models"}
+
+
+def read_registry(path: str | Path | None = None) -> Registry:
+    """The registry at ``path`` (default: the weights folder's ``registry.json``), validated: unknown fields, a
+    default that is not a model, paths outside the weights folder and duplicate names are refused by name."""
+    path = Path(path) if path is not None else weights_dir() / "registry.json"
     if not path.is_file():
-        return []
-    data = json.loads(path.read_text())
-    return [WeightsEntry(**entry) for entry in data.get("weights", [])]
+        return Registry("", "", "", ())
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise RegistryError(f"{path} is not valid JSON: {err}") from None
+    if not isinstance(data, dict) or data.get("version") != REGISTRY_VERSION:
+        raise RegistryError(f"{path}: expected a version {REGISTRY_VERSION} registry (an object with "
+                            f"'version': {REGISTRY_VERSION}); got version {data.get('version') if isinstance(data, dict) else None!r}")
+    unknown = sorted(set(data) - _TOP_FIELDS)
+    if unknown:
+        raise RegistryError(f"{path}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(_TOP_FIELDS))}")
+    entries = []
+    for raw in data.get("models", []):
+        unknown = sorted(set(raw) - _ENTRY_FIELDS)
+        if unknown:
+            raise RegistryError(f"{path}: model {raw.get('name', '?')!r} has unknown field(s) {', '.join(unknown)}")
+        missing = sorted(f.name for f in fields(WeightsEntry) if f.default is MISSING and f.name not in raw)
+        if missing:
+            raise RegistryError(f"{path}: model {raw.get('name', '?')!r} lacks {', '.join(missing)}")
+        raw = raw | {key: tuple(raw.get(key, ())) for key in ("former_names", "replaces")}
+        entry = WeightsEntry(**raw, default=raw["name"] == data.get("default"))
+        _inside(path.parent, entry.file, f"{entry.name}: file")  # confined to the weights folder, or refused
+        if entry.card:
+            _inside(path.parent, entry.card, f"{entry.name}: card")
+        entries.append(entry)
+    names = [e.name for e in entries]
+    aliases = [a for e in entries for a in (*e.former_names, *e.replaces)]
+    clash = sorted({n for n in names + aliases if (names + aliases).count(n) > 1})
+    if clash:
+        raise RegistryError(f"{path}: the name(s) {', '.join(clash)} appear more than once (names and aliases)")
+    if entries and data.get("default") not in names:
+        raise RegistryError(f"{path}: the default {data.get('default')!r} is not one of the models "
+                            f"({', '.join(names)})")
+    return Registry(str(data.get("release", "")), str(data.get("default", "")), str(data.get("default_reason", "")),
+                    tuple(entries))
 
 
-def measured_fields(accuracy: float, threshold: float, subset_accuracy: float | None, detector: str,
-                    precision: str | None = None) -> dict:
-    """The registry fields a verification run measures (accuracies as fractions; the threshold the mean of the
-    10 folds' squared-L2 thresholds), rounded as ``registry.json`` stores them; without ``subset_accuracy``
-    (the :data:`CHECK_PAIRS` subset not run) only the full-LFW fields; with ``precision`` (``bf16`` or ``fp32``,
-    what the embedder computed in: bf16 figures move by tenths of a point against fp32) that too."""
-    fields = {"accuracy": round(100 * accuracy, 2), "threshold": round(float(threshold), 4)}
-    if precision is not None:
-        fields["precision"] = precision
-    if subset_accuracy is not None:
-        fields |= {"subset_accuracy": round(100 * subset_accuracy, 2),
-                   "protocol": f"LFW 10-fold, {detector} alignment; {CHECK_PAIRS}-pair subset "
-                               f"{100 * subset_accuracy:.2f}"}
-    return fields
-
-
-def card_rows(entry: WeightsEntry) -> dict[str, str]:
-    """The rows of a model card's table that restate the entry's measured figures (label -> cell)."""
-    return {"threshold": f"squared L2 {entry.threshold:.3f} (cosine {1 - entry.threshold / 2:.3f}): the mean of "
-                         "the LFW 10-fold thresholds",
-            "CI check": f"LFW {CHECK_PAIRS}-pair subset: {entry.subset_accuracy:.2f} % "
-                        "(`tests/test_shipped_weights.py` asserts within 1.5 points; precision "
-                        f"`{entry.precision or 'auto'}`)"}
-
-
-def write_registry(entries: list[WeightsEntry]) -> Path:
-    """Write ``registry.json`` atomically; the default is the entry with the highest held-out cosine (never LFW)."""
-    best = max(entries, key=lambda e: -1.0 if e.holdout_cosine is None else e.holdout_cosine)
-    data = {"weights": [asdict(e) | {"default": e.key == best.key} for e in entries]}
-    path = weights_dir() / "registry.json"
+def write_registry_file(reg: Registry, path: str | Path | None = None) -> Path:
+    """Write ``reg`` as ``registry.json`` atomically (the inverse of :func:`read_registry`)."""
+    path = Path(path) if path is not None else weights_dir() / "registry.json"
+    models = []
+    for e in reg.models:
+        row = asdict(e)
+        row.pop("default")
+        row["former_names"], row["replaces"] = list(e.former_names), list(e.replaces)
+        models.append(row)
+    data = {"version": REGISTRY_VERSION, "release": reg.release, "default": reg.default,
+            "default_reason": reg.default_reason, "models": models}
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=1) + "\n")
     return path
 
 
-def refresh_measurements(measured: dict[str, dict]) -> None:
-    """Put freshly measured figures (name -> :func:`measured_fields`) into ``registry.json`` and into the rows of
-    each model's card that restate them, so that a regenerated results table and the registry never disagree
-    (bf16 results move by tenths of a point between CPUs)."""
-    current = registry()
-    unknown = sorted(set(measured) - {e.key for e in current})
-    if unknown:
-        raise KeyError(f"no registry entry named {', '.join(unknown)}")
-    entries = [replace(e, **measured[e.key]) if e.key in measured else e for e in current]
-    write_registry(entries)
-    for entry in entries:
-        card = weights_dir() / entry.card
-        if entry.key not in measured or not entry.card or not card.is_file():
-            continue
-        text = card.read_text()
-        for label, cell in card_rows(entry).items():
-            row = f"| {label} | {cell} |"
-            text = re.sub(rf"^\| {re.escape(label)} \|.*\|$", lambda _, row=row: row, text, flags=re.M)
-        with atomic_path(card) as tmp:
-            tmp.write_text(text)
+def registry() -> list[WeightsEntry]:
+    """The shipped models of ``weights/registry.json`` in its order (empty when there is none)."""
+    return list(read_registry().models)
+
+
+def default_entry() -> WeightsEntry | None:
+    """The model ``facelib verify`` and ``FaceEmbedder()`` use when none is named (None without a registry)."""
+    return next((e for e in registry() if e.default), None)
 
 
 SPACES_MODEL = "mobilefacenet"  # the architecture every warping space was trained in by one recipe
 
 
-def best_by_group(entries: list[WeightsEntry] | None = None) -> dict[tuple[str, str, bool], WeightsEntry]:
-    """``{(model, space, rotation_robust): entry}``: for every architecture in every warping space the model with
-    the highest held-out cosine (never LFW), among the upright models and among the rotation-robust ones; the first
-    listed on a tie."""
-    entries = registry() if entries is None else entries
-    best: dict[tuple[str, str, bool], WeightsEntry] = {}
-    for e in entries:
-        group = (e.model, e.space, e.rotation_robust)
-        if group not in best or (e.holdout_cosine or -1.0) > (best[group].holdout_cosine or -1.0):
-            best[group] = e
-    return best
-
-
-def shortlist(entries: list[WeightsEntry] | None = None) -> list[WeightsEntry]:
-    """The models to compare first: :func:`best_by_group` and the default, in the registry's order."""
-    entries = registry() if entries is None else entries
-    chosen = {e.key for e in best_by_group(entries).values()} | {e.key for e in entries if e.default}
-    return [e for e in entries if e.key in chosen]
-
-
 def space_picks(entries: list[WeightsEntry] | None = None) -> list[WeightsEntry]:
-    """The upright :data:`SPACES_MODEL` of every warping space that has one, by the held-out rule of
-    :func:`best_by_group`, in the registry's order: the members of the default space ensemble (``facelib evaluate
-    --ensemble``) and the models the warp-ceiling table names. Other architectures (the teacher-initialised
-    ``sfacenet`` row) are separate rows, not part of the one-recipe comparison of spaces."""
+    """The upright :data:`SPACES_MODEL` of every warping space, in the registry's order: the members of the
+    default space ensemble (``facelib evaluate --ensemble``) and the models the warp-ceiling table names. Other
+    architectures (the teacher-initialised ``sfacenet`` row) are separate rows, not part of the one-recipe
+    comparison of spaces."""
     entries = registry() if entries is None else entries
-    chosen = {e.key for (model, _, robust), e in best_by_group(entries).items() if model == SPACES_MODEL and not robust}
-    return [e for e in entries if e.key in chosen]
+    return [e for e in entries if e.model == SPACES_MODEL and not e.rotation_robust]
 
 
-def select_models(models: str | list[str] | tuple[str, ...] = "shortlist") -> list[WeightsEntry]:
-    """Registry entries by request: ``"shortlist"`` (:func:`shortlist`), ``"all"``, or registered names."""
-    if models == "shortlist":
-        return shortlist()
+def select_models(models: str | list[str] | tuple[str, ...] = "all") -> list[WeightsEntry]:
+    """Registry entries by request: ``"all"`` (the zoo, in its order) or a list of names (aliases resolve as in
+    :func:`resolve_name`)."""
     if models == "all":
         return registry()
     if isinstance(models, str):
-        raise ValueError(f"models must be 'shortlist', 'all' or a list of registered names; got {models!r}")
-    entries = {e.key: e for e in registry()}
-    unknown = [m for m in models if m not in entries]
-    if unknown:
-        raise KeyError(f"no registered model named {', '.join(unknown)} (see weights/registry.json)")
-    return [entries[m] for m in models]
+        raise ValueError(f"models must be 'all' or a list of model names; got {models!r}")
+    return [resolve_name(m) for m in models]
+
+
+class UnknownModelError(LookupError):
+    """A model name that is neither shipped nor a former name; the message lists the known ones, closest first."""
+
+
+def known_names_message(name: str, entries: list[WeightsEntry] | None = None) -> str:
+    """``no such model 'X'; known: ...`` with the shipped names, the closest to ``name`` first."""
+    import difflib
+
+    names = [e.name for e in (registry() if entries is None else entries)]
+    close = difflib.get_close_matches(name, names, n=len(names), cutoff=0.0)
+    return f"no such model {name!r}; known: {', '.join(close or names) or 'none (no registry)'}"
+
+
+def resolve_name(name: str, warn: bool = True) -> WeightsEntry:
+    """The shipped model called ``name``. A former name of the same weights, or of an earlier segment of its
+    training chain, resolves to it with a ``FutureWarning`` (aliases last one release); anything else raises
+    :class:`UnknownModelError` listing the known names, closest first."""
+    entries = registry()
+    for e in entries:
+        if e.name == name:
+            return e
+    for e in entries:
+        if name in e.former_names:
+            if warn:
+                warnings.warn(f"{name!r} is now called {e.name!r}: the same weights; the old name goes in the next "
+                              "release", FutureWarning, stacklevel=3)
+            return e
+        if name in e.replaces:
+            if warn:
+                warnings.warn(f"{name!r} was an earlier training segment of {e.name!r} and is no longer shipped; "
+                              f"loading {e.name!r}, whose embeddings differ (compute stored embeddings again); the "
+                              "old name goes in the next release", FutureWarning, stacklevel=3)
+            return e
+    raise UnknownModelError(known_names_message(name, entries))
 
 
 def find_weights(model: str | None = None, space: str | None = None, name: str | None = None) -> WeightsEntry | None:
-    """The registered weights called ``name``, or else those trained for ``model`` in ``space`` (either may be
-    None: any), the one marked default first, then the first listed; None when there is none."""
-    entries = registry()
+    """The shipped model called ``name`` (or a former name, with a warning); else the one for ``model`` in
+    ``space`` (either may be None: any): the default when it matches, else the first upright (not
+    rotation-robust) match in the registry's order, else any match; None when there is none."""
     if name is not None:
-        return next((e for e in entries if e.key == name), None)
-    matches = [e for e in entries if (model is None or e.model == model) and (space is None or e.space == space)]
-    return next((e for e in matches if e.default), matches[0] if matches else None)
+        try:
+            return resolve_name(name)
+        except UnknownModelError:
+            return None
+    matches = [e for e in registry() if (model is None or e.model == model) and (space is None or e.space == space)]
+    upright = [e for e in matches if not e.rotation_robust]
+    return next((e for e in matches if e.default), (upright or matches or [None])[0])
+
+
+def entry_for_file(path: str | Path) -> WeightsEntry | None:
+    """The shipped model whose sha256 is that of the file at ``path`` (None when it is none of them)."""
+    from .data.fetch import sha256sum
+
+    digest = sha256sum(Path(path))
+    return next((e for e in registry() if e.sha256 == digest), None)
+
+
+def file_metadata(path: str | Path) -> dict[str, str]:
+    """The string metadata of a safetensors file (``model``, ``space``, ``threshold``, ...); ``{}`` for other
+    formats or none."""
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        return {}
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return dict(f.metadata() or {})
+    except Exception as err:  # SafetensorError and friends: say which file
+        raise ValueError(f"cannot read weights from {path}: {err}") from None
 
 
 def verify_entry(entry: WeightsEntry) -> Path:

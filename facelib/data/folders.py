@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .cfp import cfp_identities, cfp_root
 from .fetch import extract, fetch_file
 
@@ -50,10 +52,23 @@ class Pool:
                 subset.append(sample)
         return subset
 
+    def holdout_samples(self, count: int = 30, seed: int = 0) -> list[Sample]:
+        """The faces of the ``count`` identities that a recipe with ``holdout_identities=count`` and ``seed`` keeps
+        out of training (:func:`holdout_labels` over this pool's labels, as ``facelib pack pool`` numbers them):
+        the faces model selection and threshold calibration use, never trained on."""
+        held = {self.identities[k] for k in holdout_labels(np.arange(len(self.identities)), count, seed)}
+        return [s for s in self.samples if s.identity in held]
+
     def report(self) -> str:
         lines = [f"{len(self.samples)} images of {len(self.identities)} identities"]
         lines += [f"excluded {len(names)} identities: {reason}" for reason, names in self.excluded.items()]
         return "\n".join(lines)
+
+
+def holdout_labels(classes: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """The ``count`` labels of ``classes`` (the distinct labels of a training pack) held out for model selection
+    with ``seed``: the one draw that training (``Trainer``) and threshold calibration share."""
+    return np.random.default_rng(seed).choice(classes, count, replace=False)
 
 
 def identity_folders(root: str | Path, prefix: str, min_images: int = 1) -> list[Sample]:

@@ -38,6 +38,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from .._atomic import atomic_path
+from ..data.folders import holdout_labels
 from ..embed import cpu_has_fast_bf16
 from ..losses import create_loss
 from ..models import create_model, input_spec, model_input
@@ -237,7 +238,7 @@ class Trainer:
             if config.holdout_identities >= len(classes):
                 raise ValueError(f"holdout_identities={config.holdout_identities} leaves no identity to train on "
                                  f"({len(classes)} in {config.data})")
-            held = np.random.default_rng(config.seed).choice(classes, config.holdout_identities, replace=False)
+            held = holdout_labels(classes, config.holdout_identities, config.seed)
             keep &= ~np.isin(labels, held)
         if config.teacher:
             self.targets = torch.from_numpy(teacher_targets(self.data, config.teacher, progress=self.rank == 0))

@@ -1,9 +1,0 @@
-"""MobileFaceNet (128-d) in the roi_tanh_polar space, distilled from SFace on the LFW-disjoint pool (shipped model).
-
-    facelib pack pool data/pool
-    facelib train --config configs/distill_mobilefacenet_roi_tanh_polar.py
-"""
-
-from facelib.train.config import distill_recipe
-
-config = distill_recipe("roi_tanh_polar")
