@@ -3,6 +3,7 @@ data file, ``weights/results.json``, from which README, ``weights/README.md``, t
 ``docs/rotation.png`` are rendered (``--write-docs``; nothing is ever parsed back from Markdown).
 
     python benchmarks/results.py [--write-docs] [--only NAME ...] [--peers sface dlib] [--no-timing]
+    python benchmarks/results.py --render-only
 
 Per row (models and peers alike):
 
@@ -25,7 +26,6 @@ rows (the timing pass always covers every row) and keeps the others' figures fro
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -49,7 +49,7 @@ from facelib.verification import (
     run,
     run_clean,
 )
-from facelib.weights import CHECK_PAIRS, read_registry, registry, weights_dir, write_registry_file
+from facelib.weights import CHECK_PAIRS, read_registry, registry, write_registry_file
 from facelib.zoo import ROTATIONS, read_results, write_docs, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", metavar="NAME", help="measure only these rows (models or peers)")
     parser.add_argument("--peers", nargs="*", default=["sface", "dlib"])
-    parser.add_argument("--no-timing", action="store_true", help="keep the recorded ms/face (a quick re-render)")
+    parser.add_argument("--no-timing", action="store_true", help="keep the recorded ms/face")
+    parser.add_argument("--render-only", action="store_true",
+                        help="measure nothing: render the documents from weights/results.json as it is")
     parser.add_argument("--write-docs", action="store_true",
                         help="render README, weights/README.md, the model cards and docs/rotation.png, and put the "
                              "calibrated thresholds and CI-subset figures into weights/registry.json")
@@ -131,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(wanted - set(names) - set(args.peers))
     if unknown:
         parser.error(f"no such row: {', '.join(unknown)}; rows: {', '.join(names)}")
+    if args.render_only:
+        for written in write_docs(ROOT):
+            print(f"rendered {written}")
+        return 0
     previous = read_results()
     rows = {row["name"]: row for row in previous.get("rows", [])}
     precision = resolve_precision("auto", torch.device("cpu"))

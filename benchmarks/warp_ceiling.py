@@ -27,13 +27,16 @@ from facelib.peers import SFaceEmbedder
 from facelib.verification import RoundTripEmbedder, load_benchmark, prepare, run
 from facelib.warp import SPACES
 from facelib.weights import space_picks
+from facelib.zoo import read_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def students() -> dict[str, dict]:
     """Per space, the upright model the held-out rule picks (never LFW) and its registry LFW accuracy (%)."""
-    return {e.space: {"model": e.key, "lfw": e.accuracy} for e in space_picks()}
+    lfw = {row["name"]: row.get("lfw") for row in read_results().get("rows", [])}
+    return {e.space: {"model": e.key, "lfw": None if lfw.get(e.key) is None else round(100 * lfw[e.key], 2)}
+            for e in space_picks()}
 
 
 def measure(pairs: int | None, spaces: list[str], flip: bool = True) -> list[dict]:

@@ -13,9 +13,9 @@ rerun is instant.
 from __future__ import annotations
 
 import hashlib
-import os
 import json
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import warnings
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
@@ -128,9 +127,10 @@ def read_registry(path: str | Path | None = None) -> Registry:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as err:
         raise RegistryError(f"{path} is not valid JSON: {err}") from None
-    if not isinstance(data, dict) or data.get("version") != REGISTRY_VERSION:
+    version = data.get("version") if isinstance(data, dict) else None
+    if version != REGISTRY_VERSION:
         raise RegistryError(f"{path}: expected a version {REGISTRY_VERSION} registry (an object with "
-                            f"'version': {REGISTRY_VERSION}); got version {data.get('version') if isinstance(data, dict) else None!r}")
+                            f"'version': {REGISTRY_VERSION}); got version {version!r}")
     unknown = sorted(set(data) - _TOP_FIELDS)
     if unknown:
         raise RegistryError(f"{path}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(_TOP_FIELDS))}")

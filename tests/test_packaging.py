@@ -67,12 +67,17 @@ def test_ci_runs_the_test_command_written_in_the_readme():
     assert "make test" in ci and "make notebooks" in ci
 
 
-def test_a_wheel_install_finds_the_registry_and_the_shipped_weights(tmp_path):
-    """Build the wheel from the tracked files, install it into a fresh venv (the dependencies from this
-    environment) and load the default model's registry entry, sha256 checked, far from the checkout."""
+def test_the_wheel_carries_only_the_zoo_and_loads_every_model_by_name_after_pip_install(tmp_path):
+    """Build the wheel from the tracked files plus a stray weights file, check that it holds the registry's six
+    models and nothing else (under 50 MB), install it into a fresh venv and load every model by name, sha256
+    checked, far from the checkout. The venv reaches torch and the other dependencies through a ``.pth`` file
+    listing this interpreter's site folders, so the test works from a venv, from conda or from a bare interpreter
+    (``--system-site-packages`` would take the base interpreter's, which a venv's tests may not have)."""
     import os
     import subprocess
     import sys
+    import sysconfig
+    import zipfile
 
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, check=True,
                            capture_output=True, text=True).stdout.split()
@@ -81,20 +86,34 @@ def test_a_wheel_install_finds_the_registry_and_the_shipped_weights(tmp_path):
         if (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             (source / name).write_bytes((ROOT / name).read_bytes())
+    (source / "weights" / "stray_model.safetensors").write_bytes(b"not shipped")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w",
                     str(tmp_path / "dist"), str(source)], check=True, capture_output=True)
     wheel = next((tmp_path / "dist").glob("rtnet_facelib-*.whl"))
+    registered = json.loads((ROOT / "weights" / "registry.json").read_text())["models"]
+    with zipfile.ZipFile(wheel) as archive:
+        carried = sorted(Path(n).name for n in archive.namelist() if n.endswith(".safetensors"))
+    assert carried == sorted(m["file"] for m in registered) and len(carried) == 6
+    assert wheel.stat().st_size < 50 * 2**20, wheel.stat().st_size
+
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
-                   check=True, capture_output=True)
-    check = ("import facelib, facelib.weights as w; "
-             "entry = next(e for e in w.registry() if e.default); w.verify_entry(entry); "
-             "print(facelib.__file__, w.weights_dir(), entry.key, len(w.registry()))")
-    env = {k: v for k, v in os.environ.items() if k != "FACELIB_WEIGHTS_DIR"}
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               check=True, capture_output=True, text=True).stdout.strip())
+    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
+            *(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))}
+    (site / "zz_test_dependencies.pth").write_text("\n".join(sorted(p for p in ours if Path(p).is_dir())) + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
+                    "--no-index", str(wheel)], check=True, capture_output=True)
+    check = ("import facelib, facelib.weights as w; from facelib.embed import FaceEmbedder; "
+             "names = [e.name for e in w.registry()]; "
+             "loaded = [FaceEmbedder(weights=n).name for n in names]; "
+             "print(facelib.__file__, w.weights_dir(), FaceEmbedder().name, *loaded)")
+    env = {k: v for k, v in os.environ.items() if k not in ("FACELIB_WEIGHTS_DIR", "PYTHONPATH")}
     out = subprocess.run([str(python), "-c", check], cwd=tmp_path, env=env, check=True, capture_output=True,
                          text=True).stdout.split()
-    registered = json.loads((ROOT / "weights" / "registry.json").read_text())
     assert str(venv) in out[0] and out[1].startswith(str(venv)) and out[1].endswith("_weights"), out
-    assert int(out[3]) == len(registered["weights"]) > 0
+    default = next(m["name"] for m in registered if m["name"] == json.loads(
+        (ROOT / "weights" / "registry.json").read_text())["default"])
+    assert out[2] == default and out[3:] == [m["name"] for m in registered]

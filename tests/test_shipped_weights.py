@@ -1,329 +1,265 @@
-"""Every shipped model: loads through the registry (sha256 checked), reads on a fixed LFW subset what its
-model card records, and was trained on identities disjoint from LFW's people."""
+"""The zoo: six shipped models by stable names, the registry and results files as the one source of truth, the
+documents rendered from them, lookups that cannot pick the wrong model, and every shipped model re-checked on a
+fixed LFW subset (the drift test)."""
 
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import replace
+import shutil
+import warnings
 from pathlib import Path
 
 import pytest
 
 from facelib.weights import (
-    WeightsEntry,
-    card_rows,
+    RegistryError,
+    UnknownModelError,
+    find_weights,
+    read_registry,
     registry,
-    select_models,
-    shortlist,
-    space_picks,
+    resolve_name,
     verify_entry,
     weights_dir,
 )
+from facelib.zoo import blocks, card, read_lineage, read_results, weights_readme
 
-ENTRIES = registry()
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+ROOT = Path(__file__).resolve().parents[1]
+REG = read_registry()
+ENTRIES = list(REG.models)
+IDS = [e.name for e in ENTRIES]
+RESULTS = read_results()
+LINEAGE = read_lineage()
 POOL_LIST = weights_dir() / "training_pool_identities.txt"
+SPACES = ("cartesian", "roi_tanh", "roi_tanh_circular", "roi_tanh_polar")
 
 
-def test_the_registry_names_a_default_model_chosen_without_lfw():
-    defaults = [e for e in ENTRIES if e.default]
-    assert len(defaults) == (1 if ENTRIES else 0)
-    if ENTRIES:  # the highest held-out pool cosine (model selection never reads LFW)
-        assert all(e.holdout_cosine is not None for e in ENTRIES)
-        assert defaults[0].holdout_cosine == max(e.holdout_cosine for e in ENTRIES)
+def test_the_zoo_is_six_named_models_one_per_space_plus_the_rotation_robust_and_teacher_initialised_rows():
+    assert len(ENTRIES) == 6 and len({e.name for e in ENTRIES}) == 6
+    assert all(e.name.count(".") == 1 and e.name.startswith(f"{e.model}_{e.space}.") for e in ENTRIES)
+    upright = [e for e in ENTRIES if e.model == "mobilefacenet" and not e.rotation_robust]
+    assert sorted(e.space for e in upright) == sorted(SPACES)
+    assert [e.space for e in ENTRIES if e.rotation_robust] == ["roi_tanh_polar"]
+    teacher = [e for e in ENTRIES if e.model == "sfacenet"]
+    assert len(teacher) == 1 and not teacher[0].lfw_disjoint and all(e.lfw_disjoint for e in upright)
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])
-def test_every_entry_records_the_rotation_its_recipe_trained_with(entry):
-    from facelib.train.config import load_config
-
-    config = load_config(CONFIGS / f"distill_{entry.key}.py")
-    assert entry.max_rotation == pytest.approx(config.augment["max_rotation"], abs=1e-4)
-    assert entry.rotation_robust == ("_rot" in entry.key)
+def test_the_default_is_a_persons_decision_with_a_reason_not_the_highest_score():
+    assert sum(e.default for e in ENTRIES) == 1 and REG.default in REG.names()
+    assert len(REG.default_reason) > 80 and "LFW-disjoint" in REG.default_reason
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert f"## {REG.release}" in changelog and f"default model: `{REG.default}`" in changelog
 
 
-def _entry(name: str, space: str, cosine: float, rotation: float, default: bool = False,
-           model: str = "mobilefacenet") -> WeightsEntry:
-    return WeightsEntry(file=f"{name}.safetensors", model=model, space=space, sha256="", training_data="",
-                        protocol="", accuracy=0.0, threshold=1.0, name=name, default=default, holdout_cosine=cosine,
-                        max_rotation=rotation)
-
-
-def test_the_shortlist_takes_each_spaces_best_held_out_model_upright_and_rotation_robust():
-    entries = [_entry("a", "cartesian", 0.5, 0.26), _entry("b", "cartesian", 0.6, 0.26),
-               _entry("c", "cartesian", 0.3, 3.1416), _entry("d", "roi_tanh_polar", 0.4, 0.26, default=True),
-               _entry("e", "roi_tanh_polar", 0.45, 0.26), _entry("f", "roi_tanh_polar", 0.2, None)]
-    # registry order kept; the default is always in; an entry without a recorded rotation counts as upright
-    assert [e.key for e in shortlist(entries)] == ["b", "c", "d", "e"]
-    # the space ensemble: one upright model per space, the default only where it is its space's best
-    assert [e.key for e in space_picks(entries)] == ["b", "e"]
-    # another architecture is its own group: shortlisted, never one of the spaces' picks
-    entries.append(_entry("g", "roi_tanh_polar", 0.9, 0.26, model="sfacenet"))
-    assert [e.key for e in shortlist(entries)] == ["b", "c", "d", "e", "g"]
-    assert [e.key for e in space_picks(entries)] == ["b", "e"]
-
-
-def test_models_are_selected_by_shortlist_all_or_name_and_bad_requests_are_named():
-    assert [e.key for e in select_models("all")] == [e.key for e in ENTRIES]
-    assert [e.key for e in select_models("shortlist")] == [e.key for e in shortlist()]
-    if ENTRIES:
-        assert len(shortlist()) < len(ENTRIES) and any(e.default for e in shortlist())
-        assert [e.key for e in select_models([ENTRIES[0].key])] == [ENTRIES[0].key]
-    with pytest.raises(KeyError, match="no_such_model"):
-        select_models(["no_such_model"])
-    with pytest.raises(ValueError, match="'every'"):
-        select_models("every")
-
-
-@pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])
-def test_shipped_weights_are_intact_small_and_carded(entry):
-    verify_entry(entry)
-    # the MobileFaceNets stay under 5 MiB; SFace's architecture (the teacher-initialised row) carries its 50,176 x
-    # 128 linear layer: ~19 MiB in float16 (SFace's own int8 ONNX file is 10 MiB)
-    assert entry.path.stat().st_size < (20 if entry.model == "sfacenet" else 5) * 2**20
-    card = (weights_dir() / entry.card).read_text()
-    assert entry.sha256 in card and POOL_LIST.name in card
-
-
-# The card check embeds ~1,100 faces per model (~15 s on two cores); every model was measured by it when shipped.
-# By default it runs for the shortlist (each space's best upright and rotation-robust model and the default: every
-# space and the whole pipeline) so CI does not grow with each superseded model kept for its chain;
-# FACELIB_TEST_MODELS=all checks every shipped model.
-CARD_CHECKED = select_models(os.environ.get("FACELIB_TEST_MODELS", "shortlist"))
-
-
-def test_the_card_check_covers_every_space_and_the_default():
-    assert {e.space for e in CARD_CHECKED} == {e.space for e in ENTRIES}
-    assert any(e.default for e in CARD_CHECKED) == bool(ENTRIES)
-
-
-def embedder(entry: WeightsEntry):
-    """The embedder that measured ``entry``'s figures: the precision it recorded (a near-chance model moves by more
-    than the tolerance between bf16 and fp32), else ``auto`` as when models were shipped without one."""
+@pytest.mark.parametrize("space", SPACES)
+def test_model_and_space_give_that_spaces_shipped_upright_model(space):
     from facelib.embed import FaceEmbedder
 
-    return FaceEmbedder(entry.model, entry.space, entry.key, precision=entry.precision or "auto")
+    entry = find_weights("mobilefacenet", space)
+    assert entry.space == space and not entry.rotation_robust and entry.model == "mobilefacenet"
+    embedder = FaceEmbedder("mobilefacenet", space)
+    assert embedder.name == entry.name and embedder.trained and embedder.threshold == entry.threshold
 
 
-@pytest.mark.skipif(not ENTRIES, reason="no shipped models yet")
-def test_the_card_check_embeds_in_the_precision_an_entry_recorded():
-    import torch
+def test_a_name_alone_brings_its_architecture_and_space_and_a_file_its_own_identity(tmp_path):
+    from facelib.embed import FaceEmbedder
 
-    from facelib.embed import resolve_precision
+    rot = next(e for e in ENTRIES if e.rotation_robust)
+    by_name = FaceEmbedder(weights=rot.name)
+    assert (by_name.model_name, by_name.space, by_name.name) == (rot.model, rot.space, rot.name)
+    copy = tmp_path / "mine.safetensors"
+    shutil.copy(rot.path, copy)
+    assert FaceEmbedder(weights=copy).name == rot.name  # the same sha256: the shipped entry, with its threshold
+    with pytest.raises(ValueError, match="contradicts"):
+        FaceEmbedder("mobilefacenet", "cartesian", rot.name)
 
-    for precision in ("bf16", "fp32"):  # whatever this CPU's `auto` would pick
-        assert embedder(replace(ENTRIES[0], precision=precision)).precision == precision
-    assert embedder(replace(ENTRIES[0], precision=None)).precision == resolve_precision("auto", torch.device("cpu"))
+
+def test_an_unknown_name_lists_the_known_ones_closest_first():
+    with pytest.raises(UnknownModelError) as caught:
+        resolve_name("mobilefacenet_cartesain.distill_pool")
+    message = str(caught.value)
+    assert message.startswith("no such model 'mobilefacenet_cartesain.distill_pool'; known: "
+                              "mobilefacenet_cartesian.distill_pool, ")
+    assert all(e.name in message for e in ENTRIES)
+    with pytest.raises(FileNotFoundError, match="weights file not found"):
+        from facelib.embed import FaceEmbedder
+
+        FaceEmbedder(weights="no/such/file.safetensors")
 
 
-@pytest.mark.parametrize("entry", CARD_CHECKED, ids=[e.key for e in CARD_CHECKED])
-def test_shipped_model_reads_its_cards_lfw_subset_accuracy(data_env, entry):
+def test_former_names_load_for_one_release_with_a_deprecation_warning():
+    for entry in ENTRIES:
+        for old in entry.former_names:
+            with pytest.warns(FutureWarning, match=f"now called '{entry.name}': the same weights"):
+                assert resolve_name(old) is not None and resolve_name(old, warn=False).name == entry.name
+        for old in entry.replaces[:2]:
+            with pytest.warns(FutureWarning, match="embeddings differ"):
+                assert resolve_name(old).name == entry.name
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_name(ENTRIES[0].name).name == ENTRIES[0].name  # the stable name never warns
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "registry.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_the_registry_refuses_unknown_fields_escaping_paths_and_a_default_that_is_not_shipped(tmp_path):
+    data = json.loads((weights_dir() / "registry.json").read_text())
+    model = data["models"][0]
+    cases = [({**data, "extra": 1}, "unknown field.*extra"),
+             ({**data, "models": [{**model, "colour": "red"}]}, "unknown field.*colour"),
+             ({**data, "models": [{**model, "file": "../../etc/passwd"}]}, "points outside"),
+             ({**data, "models": [{**model, "file": "/etc/passwd"}]}, "must be a path relative"),
+             ({**data, "models": [{**model, "card": "../README.md"}]}, "card .* points outside"),
+             ({**data, "default": "nope"}, "the default 'nope' is not one of the models"),
+             ({**data, "version": 1}, "expected a version 2 registry"),
+             ({**data, "models": [model, model]}, "appear more than once")]
+    for broken, message in cases:
+        with pytest.raises(RegistryError, match=message):
+            read_registry(_write(tmp_path, broken))
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_shipped_weights_are_intact_small_and_carded(entry):
+    verify_entry(entry)
+    # the MobileFaceNets stay under 5 MiB; SFace's architecture carries its 50,176 x 128 linear layer (~19 MiB)
+    assert entry.path.stat().st_size < (20 if entry.model == "sfacenet" else 5) * 2**20
+    assert (ROOT / entry.recipe).is_file() and entry.card_path.is_file()
+    assert entry.name in (ROOT / entry.recipe).read_text()
+
+
+def test_configs_hold_the_zoo_recipes_and_the_base_ones_only():
+    recipes = sorted(p.name for p in (ROOT / "configs").glob("*.py"))
+    assert len(recipes) <= 12
+    assert {f"{e.name}.py" for e in ENTRIES} <= set(recipes)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_every_recipe_trains_what_its_entry_records(entry):
+    from facelib.train.config import load_config
+
+    config = load_config(ROOT / entry.recipe)
+    assert (config.model, config.space) == (entry.model, entry.space)
+    assert entry.max_rotation == pytest.approx(config.augment["max_rotation"], abs=1e-4)
+    chain = [r for r in LINEAGE if r["model"] == entry.name]
+    assert config.total_steps == chain[-1]["cumulative_steps"]  # the chain's steps, as one run
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_the_lineage_ends_in_the_shipped_file_and_names_the_commit_of_every_removed_one(entry):
+    chain = [r for r in LINEAGE if r["model"] == entry.name]
+    assert chain and chain[-1]["sha256"] == entry.sha256 and chain[-1]["file"] == entry.file
+    assert chain[-1]["holdout_cosine"] == pytest.approx(entry.holdout_cosine, abs=1e-4)
+    steps = 0
+    for previous, record in zip([None, *chain], chain):
+        assert record["parent"] == (previous["segment"] if previous else None)
+        steps += record["steps"]
+        assert record["cumulative_steps"] == steps
+        assert len(record["commit"]) == 40 and {"hardware", "wall_min", "precision", "lr"} <= set(record)
+
+
+def test_results_hold_every_figure_of_every_model_and_peer():
+    rows = {r["name"]: r for r in RESULTS["rows"]}
+    assert set(IDS) <= set(rows) and any(r.get("peer") == "sface" for r in rows.values())
+    for name in IDS + [n for n, r in rows.items() if r.get("peer") == "sface"]:
+        row = rows[name]
+        for key in ("lfw", "lfw_std", "val", "cfp_ff", "cfp_fp", "cfp_ff_all", "cfp_fp_all", "threshold",
+                    "lfw_at_threshold", "rotations", "timing"):
+            assert row.get(key) is not None, (name, key)
+        assert row["cfp_fp_pairs"] == 1638 and row["cfp_ff_pairs"] == 1661  # the identity-clean pairs
+        assert row["holdout"]["identities"] == 30 and row["threshold_far"] <= RESULTS["far"]
+    for entry in ENTRIES:  # the registry's threshold is the held-out one, never LFW's
+        assert entry.threshold == pytest.approx(rows[entry.name]["threshold"], abs=1e-4)
+        assert "held-out pool identities" in entry.threshold_rule
+
+
+def test_every_document_is_what_the_data_renders():
+    rendered = blocks(REG, RESULTS, LINEAGE)
+    for document, tags in ((ROOT / "README.md", ("zoo-table", "zoo-default")),
+                           (ROOT / "docs" / "findings.md", ("zoo-chains",))):
+        text = document.read_text()
+        for tag in tags:
+            assert f"<!-- {tag}:start -->\n{rendered[tag]}\n<!-- {tag}:end -->" in text, (document.name, tag)
+    assert (weights_dir() / "README.md").read_text() == weights_readme(REG, RESULTS, LINEAGE)
+    for entry in ENTRIES:
+        assert entry.card_path.read_text() == card(entry, REG, RESULTS, LINEAGE), entry.card
+
+
+def test_the_readme_is_a_product_page():
+    text = (ROOT / "README.md").read_text()
+    assert len(text.splitlines()) < 250
+    assert "make notebooks" in text and "make test" in text and "facelib verify" in text
+    assert "docs/findings.md" in text and "docs/rotation.png" in text
+
+
+def test_the_models_command_lists_the_zoo(capsys):
+    from facelib.cli import main
+
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = [line for line in out if line.split(" ")[0] in IDS]
+    assert [line.split()[0] for line in rows] == IDS
+    assert sum(line.split()[-2] == "*" for line in rows) == 1  # the default mark, beside LFW-disjoint
+    assert all(line.split()[-1] in ("yes", "no") for line in rows)
+
+
+# The drift check embeds ~1,100 faces per model (~15 s on two cores): every shipped model, every CI run.
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_shipped_model_reads_its_recorded_lfw_subset_accuracy(data_env, entry):
     from facelib.detect import BENCHMARK_DETECTOR
+    from facelib.embed import FaceEmbedder
     from facelib.verification import load_benchmark, prepare, run
 
     bench = load_benchmark("lfw", 600, progress=False)
     pack, path = prepare(bench, BENCHMARK_DETECTOR, progress=False)
-    result, _ = run(bench, pack, path, embedder(entry))
+    result, _ = run(bench, pack, path, FaceEmbedder(weights=entry.name, precision=entry.precision))
     assert abs(100 * result.accuracy - entry.subset_accuracy) <= 1.5, (result.accuracy, entry.subset_accuracy)
 
 
 def test_training_identities_are_disjoint_from_lfw_people(data_env):
     from facelib.data.lfw import lfw_people
 
-    if not ENTRIES:
-        pytest.skip("no shipped models yet")
     lines = POOL_LIST.read_text().splitlines()
     names = {" ".join(line.split(" ")[1:]).lower() for line in lines if line.startswith("cfp/")}
     lfw = {name.replace("_", " ").lower() for name in lfw_people(progress=False)}
-    assert len(lines) > 600 and len(names) > 300
+    assert len(lines) == 663 and len(names) == 324
     assert not names & lfw
     assert "lebron james" in lfw and "lebron james" not in names  # a case variant is still excluded
     assert {line.split("/")[0] for line in lines} <= {"celeba299", "cfp", "orl"}
 
 
-def test_the_registry_file_is_valid_json_with_every_field():
-    data = json.loads((weights_dir() / "registry.json").read_text())
-    for entry in data["weights"]:
-        assert {"file", "model", "space", "sha256", "threshold", "card", "subset_accuracy"} <= set(entry)
+def test_the_clean_cfp_pairs_hold_no_pool_identity(data_env):
+    from facelib.verification import cfp_folder, clean_pairs, load_benchmark, pool_cfp_folders
+
+    pool = pool_cfp_folders()
+    assert len(pool) == 324
+    listed = {line.split()[0].split("/")[1] for line in POOL_LIST.read_text().splitlines() if line.startswith("cfp/")}
+    assert listed == pool
+    bench = load_benchmark("cfp-fp", progress=False)
+    mask = clean_pairs(bench, pool)
+    kept = [p for p, keep in zip(bench.pairs, mask) if keep]
+    assert len(kept) == 1638 and {p.fold for p in kept} == set(range(10))
+    assert not {cfp_folder(k) for p in kept for k in (p.a, p.b)} & pool
+    assert len({cfp_folder(k) for p in bench.pairs for k in (p.a, p.b)} - pool) == 176
 
 
-def _table_rows(text: str) -> dict[str, str]:
-    """The rows of a document's generated results block, by model name."""
-    block = text.split("<!-- results:start -->")[1].split("<!-- results:end -->")[0]
-    return {line.split("|")[1].strip(): line for line in block.splitlines() if line.startswith("| ")}
-
-
-@pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])
-def test_every_document_shows_the_same_results_row_for_a_shipped_model(entry):
-    from pathlib import Path
-
-    readme = _table_rows((Path(__file__).resolve().parents[1] / "README.md").read_text())
-    weights_readme = _table_rows((weights_dir() / "README.md").read_text())
-    card = _table_rows((weights_dir() / entry.card).read_text())
-    assert entry.key in readme, f"README.md's results table has no row for {entry.key}"
-    assert readme[entry.key] == weights_readme[entry.key] == card[entry.key]
-    lfw = float(readme[entry.key].split("|")[2].split("+-")[0])
-    assert lfw == pytest.approx(entry.accuracy, abs=0.005), "registry.json and the table disagree on LFW"
-
-
-@pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])
-def test_every_card_restates_its_registry_figures(entry):
-    text = (weights_dir() / entry.card).read_text()
-    for label, cell in card_rows(entry).items():
-        assert f"| {label} | {cell} |" in text.splitlines(), f"{entry.card}'s {label} row disagrees with registry.json"
-
-
-def test_shipping_refuses_to_overwrite_a_shipped_model_unless_asked(repo_script, tmp_path):
+def test_shipping_refuses_an_unasked_replacement_and_a_successor_inside_the_noise(repo_script, tmp_path):
     ship_model = repo_script("scripts/ship_model.py")
-    shipped = ENTRIES[0].key
-    with pytest.raises(SystemExit, match=f"{shipped} is already shipped: .*--replace"):
-        ship_model.main([str(tmp_path / shipped)])
+    shipped = ENTRIES[0]
+    with pytest.raises(SystemExit, match=f"{shipped.name} is already shipped.*--replace"):
+        ship_model.main([str(tmp_path / "run"), "--name", shipped.name])
+    with pytest.raises(SystemExit, match="must read architecture_space.recipe"):
+        ship_model.main([str(tmp_path / "run"), "--name", "mobilefacenet_cartesian_warm28"])
     with pytest.raises(SystemExit, match="no summary.json"):  # asked to replace, it reaches the run and finds none
-        ship_model.main([str(tmp_path / shipped), "--replace"])
-    with pytest.raises(SystemExit, match="no summary.json"):  # a new name passes the guard
-        ship_model.main([str(tmp_path / "not_shipped_yet")])
+        ship_model.main([str(tmp_path / "run"), "--name", shipped.name, "--replace"])
+    with pytest.raises(SystemExit, match=r"by \+0.0010, not more than the noise 0.002"):
+        ship_model.may_replace(shipped, shipped.holdout_cosine + 0.001)
+    ship_model.may_replace(shipped, shipped.holdout_cosine + 0.003)  # a clear gain passes
 
 
-def test_a_resumed_runs_card_says_its_wall_time_is_for_the_last_part_only(repo_script):
-    ship_model = repo_script("scripts/ship_model.py")
-    whole = {"steps": 2400, "steps_this_run": 2400, "seconds": 4800.0, "images_per_second": 32.0}
-    assert ship_model.wall_time({"batch_size": 64}, whole) == "80.0 min at 32.0 img/s"
-    resumed = whole | {"steps_this_run": 600, "seconds": 1200.0}
-    text = ship_model.wall_time({"batch_size": 64}, resumed)
-    assert text.startswith("20.0 min at 32.0 img/s for the last 600 of 2400 steps") and "~80 min in all" in text
-
-
-def test_a_card_counts_the_mixed_faces_a_run_trained_on(repo_script):
-    ship_model = repo_script("scripts/ship_model.py")
-    assert ship_model.mixed_faces({"training_images": 10500}) == ""
-    text = ship_model.mixed_faces({"training_images": 10500, "mixup_faces": 10000})
-    assert text.startswith(", plus 10000 mixed faces") and "0.2-0.8" in text and "draw" not in text
-    fresh = ship_model.mixed_faces({"training_images": 10500, "mixup_faces": 10000}, draw=1)
-    assert fresh.startswith(", plus 10000 mixed faces (draw 1 (`mixup_draw=1`) of blends")
-
-
-def test_a_card_states_the_precision_a_run_trained_in_and_the_override_to_repeat_it(repo_script):
-    ship_model = repo_script("scripts/ship_model.py")
-    assert ship_model.training_precision({"space": "roi_tanh", "amp": "bf16"}) == ("bf16 autocast", "")
-    assert ship_model.training_precision({"space": "roi_tanh", "amp": "none"}) == ("fp32", " --set amp=none")
-
-
-def test_the_results_caption_names_the_rows_measured_in_another_precision(repo_script):
-    from pathlib import Path
-
-    from facelib.weights import measured_fields
-
-    results = repo_script("benchmarks/results.py")
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    rows = list(results.rows_from_table(readme).values())[:3]
-    assert len(rows) == 3
-    rows = [row | {"precision": p} for row, p in zip(rows, ("bf16", "fp32", "bf16"), strict=True)]
-    rows.append({"name": "a peer"})  # peers compute in their own precision and are not counted
-    assert results.precision_words(rows) == f"facelib models in bf16; {rows[1]['name']} in fp32"
-    table = results.markdown(rows[:3], 600)
-    assert f"facelib models in bf16; {rows[1]['name']} in fp32)." in table
-    assert results.carried_precision(f"{results.START}\n{table}\n{results.END}") == "bf16"
-    assert results.carried_precision("no table") is None
-    assert measured_fields(0.9, 1.2, None, "mtcnn", "fp32")["precision"] == "fp32"
-    assert "precision" not in measured_fields(0.9, 1.2, None, "mtcnn")
-
-
-def test_a_card_states_where_its_lfw_accuracy_stands_against_the_goals(repo_script):
-    ship_model = repo_script("scripts/ship_model.py")
-    assert "far from this project's goals (LFW 97.88 %" in ship_model.standing(97.88)
-    above = ship_model.standing(98.17)
-    assert "per-space LFW goal (98.17 %" in above and "far from this project's goals" not in above
-    assert "at the project's LFW goals (99.10 %)" in ship_model.standing(99.1)
-
-
-def test_no_shipped_card_calls_a_model_at_the_98_percent_goal_far_from_it():
-    at_goal = [entry for entry in ENTRIES if entry.card and entry.accuracy >= 98.0]
-    if not at_goal:
-        pytest.skip("no shipped model reaches 98 % on LFW yet")
-    for entry in at_goal:
-        text = (weights_dir() / entry.card).read_text()
-        assert "far from this project's goals" not in text, f"{entry.card} reaches {entry.accuracy} % on LFW"
-
-
-def test_results_only_measures_the_named_model_and_carries_the_readme_rows_over_unchanged(tmp_path, monkeypatch,
-                                                                                         capsys, repo_script):
-    from pathlib import Path
-
-    import torch
-
-    if not ENTRIES:
-        pytest.skip("no shipped models yet")
-    results = repo_script("benchmarks/results.py")
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    before = _table_rows(readme)
-    target = ENTRIES[-1].key
-    fake = results.rows_from_table(readme)[target] | {"lfw": 0.5, "lfw_std": 0.01}
-
-    def evaluate_row(name, embedder, params, rotation_pairs, lfw_only=False):
-        assert name == target, f"--only {target} measured {name} too"
-        return fake
-
-    class Embedder:  # builds nothing: the stub evaluate_row above measures
-        def __init__(self, *args, **kwargs):
-            self.net = torch.nn.Identity()
-
-    monkeypatch.setattr(results, "evaluate_row", evaluate_row)
-    monkeypatch.setattr(results, "FaceEmbedder", Embedder)
-    results.main(["--only", target, "--output", str(tmp_path)])
-    table = (tmp_path / "results.md").read_text()
-    after = _table_rows(f"<!-- results:start -->{table}<!-- results:end -->")
-    assert after.keys() == before.keys()
-    assert all(after[name] == before[name] for name in before if name != target)
-    assert after[target].split("|")[2].strip() == "50.00 +- 1.00"
-    assert f"measured only {target} (`--only`)" in table and "--only" not in table.split("Generated by `")[1][:60]
-
-    with pytest.raises(SystemExit):
-        results.main(["--only", "no_such_model", "--output", str(tmp_path)])
-    assert "--only names no registry model: no_such_model" in capsys.readouterr().err
-
-
-def test_results_write_docs_refreshes_the_registry_and_card_figures_of_the_measured_model(tmp_path, monkeypatch,
-                                                                                          repo_script):
-    import json
-    import shutil
-    from pathlib import Path
-
-    import torch
-
-    if not ENTRIES:
-        pytest.skip("no shipped models yet")
-    results = repo_script("benchmarks/results.py")
-    root = Path(__file__).resolve().parents[1]
-    docs, weights = tmp_path / "repo", tmp_path / "repo" / "weights"
-    weights.mkdir(parents=True)
-    shutil.copy(root / "README.md", docs / "README.md")
-    for path in weights_dir().iterdir():
-        if path.suffix in (".md", ".json"):
-            shutil.copy(path, weights / path.name)
-    monkeypatch.setattr(results, "ROOT", docs)
-    monkeypatch.setenv("FACELIB_WEIGHTS_DIR", str(weights))
-    target = ENTRIES[-1].key
-    fake = results.rows_from_table((root / "README.md").read_text())[target] | {"lfw": 0.5, "lfw_std": 0.01,
-                                                                                 "threshold": 1.23456}
-    fake["rotations"] = fake["rotations"] | {"0": 0.6}
-
-    class Embedder:
-        def __init__(self, *args, **kwargs):
-            self.net = torch.nn.Identity()
-
-    monkeypatch.setattr(results, "evaluate_row", lambda name, *args, **kwargs: fake)
-    monkeypatch.setattr(results, "FaceEmbedder", Embedder)
-    results.main(["--only", target, "--output", str(tmp_path / "out"), "--write-docs"])
-
-    before = {e["name"]: e for e in json.loads((weights_dir() / "registry.json").read_text())["weights"]}
-    after = {e["name"]: e for e in json.loads((weights / "registry.json").read_text())["weights"]}
-    assert {k: v for k, v in after.items() if k != target} == {k: v for k, v in before.items() if k != target}
-    assert (after[target]["accuracy"], after[target]["threshold"], after[target]["subset_accuracy"]) == \
-        (50.0, 1.2346, 60.0)
-    assert after[target]["protocol"].endswith("600-pair subset 60.00")
-    assert after[target]["default"] == before[target]["default"], "the default is chosen on held-out cosine only"
-    card = (weights / ENTRIES[-1].card).read_text()
-    assert "| threshold | squared L2 1.235 (cosine 0.383)" in card and "600-pair subset: 60.00 %" in card
-    assert _table_rows(card)[target] == _table_rows((docs / "README.md").read_text())[target]
-    assert _table_rows(card)[target].split("|")[2].strip() == "50.00 +- 1.00"
+def test_registry_lookups_use_every_shipped_name():
+    assert [e.name for e in registry()] == IDS
+    assert find_weights(name="no_such_model") is None
+    assert find_weights().name == REG.default

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from facelib.weights import shortlist
+from facelib.weights import registry
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 
@@ -52,8 +52,8 @@ def test_notebook_01_runs_and_shows_the_conventions(data_env, tmp_path):
 def test_notebook_03_runs_the_protocol_on_a_real_lfw_subset(data_env, tmp_path):
     text, figures = _execute("03_verification.ipynb", tmp_path)
     assert "200 pairs over" in text and "'detector': 'mtcnn'" in text and "'face_choice': 'centre'" in text
-    assert "mobilefacenet_roi_tanh_polar" in text  # the shipped models are evaluated by default: the shortlist
-    assert "models: " + ", ".join(e.key for e in shortlist()) in text
+    assert "mobilefacenet_roi_tanh_polar.distill_pool" in text  # the zoo is evaluated by default
+    assert "models: " + ", ".join(e.name for e in registry()) in text
     assert "SFace (peer, trained)" in text and "VAL@FAR=0.001" in text
     assert "fold threshold d" not in text and "threshold d" in text
     assert "30 deg:" in text and "90 deg:" in text

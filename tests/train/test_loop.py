@@ -400,7 +400,7 @@ def test_a_resumed_warm_start_still_names_its_initial_weights(tiny_pack, tmp_pat
 def test_a_warm_start_from_a_registered_model_is_checked_against_the_run(tiny_pack, tmp_path):
     from facelib.weights import find_weights, read_state_dict
 
-    entry = find_weights(name="mobilefacenet_roi_tanh_polar_long")
+    entry = find_weights(name="mobilefacenet_roi_tanh_polar.distill_pool")
     config = _config(tiny_pack, tmp_path / "run", embedding_size=entry.embedding_size, init_weights=entry.key)
     trainer = Trainer(config, callbacks=[])
     state, _ = read_state_dict(entry.path)  # float16 on disk, float32 in training
@@ -411,7 +411,7 @@ def test_a_warm_start_from_a_registered_model_is_checked_against_the_run(tiny_pa
     with pytest.raises(ValueError, match="128-d embeddings; this run .* 32-d"):
         Trainer(config.replace(embedding_size=32, output=str(tmp_path / "c")), callbacks=[])
     with pytest.raises(FileNotFoundError, match="'no_such_model' is neither a registered model .*"
-                                                "mobilefacenet_roi_tanh_polar_long"):
+                                                "mobilefacenet_roi_tanh_polar.distill_pool"):
         Trainer(config.replace(init_weights="no_such_model", output=str(tmp_path / "d")), callbacks=[])
 
 
