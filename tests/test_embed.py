@@ -157,9 +157,9 @@ def test_verify_runs_end_to_end_and_says_the_model_is_untrained(data_env, capsys
     code = cli.main(["verify", _lfw("Aaron_Eckhart", 1), _lfw("George_W_Bush", 1), "--model", "iresnet18",
                      "--space", "roi_tanh", "--threshold-cosine", "0.3"])
     out = capsys.readouterr().out
-    assert code == 0
+    assert code == (cli.SAME_EXIT if "decision: same person" in out else cli.DIFFERENT_EXIT)
     assert "random initialisation" in out and "meaningless" in out
-    assert "squared L2 distance:" in out and "threshold: 1.4000 (cosine similarity 0.3000)" in out
+    assert "squared L2 distance:" in out and "threshold: 1.4000 (cosine similarity 0.3000; --threshold-cosine)" in out
     assert "decision:" in out and "not a real decision" in out
 
 
@@ -195,18 +195,58 @@ def test_verify_accepts_grayscale_rgba_and_several_faces(data_env, tmp_path, cap
     assert "2 faces, using the largest (#" in out and "box crop" in out
 
 
-def test_verify_uses_the_best_shipped_model_and_its_calibrated_threshold(data_env, capsys):
-    from facelib.weights import find_weights
+def test_verify_uses_the_default_model_and_its_held_out_threshold_and_says_which(data_env, capsys):
+    import facelib
+    from facelib.weights import default_entry
 
-    default = find_weights()
-    if default is None:
-        pytest.skip("no shipped model yet")
-    assert cli.main(["verify", _lfw("George_W_Bush", 1), _lfw("George_W_Bush", 2)]) == 0
+    default = default_entry()
+    assert cli.main(["verify", _lfw("George_W_Bush", 1), _lfw("George_W_Bush", 2)]) == cli.SAME_EXIT
     out = capsys.readouterr().out
-    assert f"model: {default.model} in {default.space} space, weights: {default.path}" in out
-    assert f"threshold: {default.threshold:.4f}" in out and "decision: same person" in out
-    distance = float(out.split("squared L2 distance: ")[1].split()[0])
-    assert ("same person" if distance < default.threshold else "different persons") in out
+    assert f"model: {default.name} ({default.model} in the {default.space} space), facelib {facelib.__version__}" in out
+    assert f"threshold: {default.threshold:.4f}" in out and default.threshold_rule in out
+    assert "decision: same person" in out
+
+
+def test_verify_exit_status_and_json_for_scripts(data_env, tmp_path, capsys):
+    import json
+
+    from facelib.weights import default_entry
+
+    a, b = _lfw("George_W_Bush", 1), _lfw("Serena_Williams", 1)
+    assert cli.main(["verify", a, b]) == cli.DIFFERENT_EXIT
+    capsys.readouterr()
+    assert cli.main(["verify", a, _lfw("George_W_Bush", 2), "--json"]) == cli.SAME_EXIT
+    report = json.loads(capsys.readouterr().out)  # one JSON object and nothing else
+    assert report["same_person"] is True and report["model"] == default_entry().name
+    assert report["distance"] < report["threshold"] == pytest.approx(default_entry().threshold, abs=1e-6)
+    assert [p["faces"] for p in report["photos"]] == [1, 1] and len(report["photos"][0]["box"]) == 4
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((200, 200, 3), 128, np.uint8))
+    assert cli.main(["verify", str(blank), a, "--json"]) == cli.NO_FACE_EXIT == 3
+    assert json.loads(capsys.readouterr().out)["error"] == "no face"
+    for bad in (["--threshold-cosine", "5"], ["--threshold", "-3"]):
+        assert cli.main(["verify", a, b, *bad]) == cli.USAGE_EXIT == 2
+        assert "must be" in capsys.readouterr().err
+    assert cli.main(["verify", a, b, "--weights", "mobilefacenet_cartesain.distill_pool"]) == 2
+    err = capsys.readouterr().err
+    assert "no such model 'mobilefacenet_cartesain.distill_pool'; known: mobilefacenet_cartesian.distill_pool" in err
+
+
+def test_a_weights_file_without_a_recorded_threshold_says_so(data_env, tmp_path, capsys):
+    from facelib.models import create_model
+    from facelib.weights import save_weights
+
+    mine = save_weights(create_model("mobilefacenet", 128), tmp_path / "mine.safetensors", space="cartesian")
+    code = cli.main(["verify", _lfw("George_W_Bush", 1), _lfw("George_W_Bush", 2), "--weights", str(mine)])
+    captured = capsys.readouterr()
+    assert code in (cli.SAME_EXIT, cli.DIFFERENT_EXIT)
+    assert "mine.safetensors records no threshold" in captured.err and "not calibrated" in captured.err
+    recorded = save_weights(create_model("mobilefacenet", 128), tmp_path / "rec.safetensors", space="cartesian",
+                            threshold="1.25")
+    cli.main(["verify", _lfw("George_W_Bush", 1), _lfw("George_W_Bush", 2), "--weights", str(recorded)])
+    captured = capsys.readouterr()
+    assert "threshold: 1.2500" in captured.out and "the weights file's metadata" in captured.out
+    assert "records no threshold" not in captured.err
 
 
 def test_damaged_weight_files_are_a_message(data_env, tmp_path, capsys):
