@@ -238,7 +238,9 @@ def embeddings_for(pack: AlignedPack, pack_file: Path, embedder: Embedder, rotat
     if isinstance(embedder, EnsembleEmbedder):  # each member from its own cache
         return embedder.combine([embeddings_for(pack, pack_file, member, rotation, root, progress)
                                  for member in embedder.members])
-    cache = data_dir() / "embeddings" / pack_file.stem / f"{embedder.key}-rot{rotation:g}.npy"
+    # keyed by the pack's content, not its name: a changed pack never reads another pack's embeddings
+    digest = pack.digest or hashlib.sha256("\0".join(pack.keys).encode() + pack.faces.tobytes()).hexdigest()
+    cache = data_dir() / "embeddings" / f"{pack_file.stem}-{digest[:16]}" / f"{embedder.key}-rot{rotation:g}.npy"
     if embedder.key is not None and cache.is_file():
         try:
             embeddings = np.load(cache, allow_pickle=False)
@@ -321,18 +323,32 @@ def pool_cfp_folders(progress: bool = False) -> set[str]:
 def clean_pairs(benchmark: Benchmark, excluded: set[str] | None = None) -> np.ndarray:
     """``(N,)`` bool: the CFP pairs both of whose identities are outside the training pool (``excluded``: the
     pool's CFP folders, :func:`pool_cfp_folders` by default), so that no model that trained on the pool has seen
-    either face's person. Their folds are kept (``evaluate(..., fold_ids=...)``)."""
+    either face's person."""
     if benchmark.dataset != "cfp":
         raise ValueError(f"identity-clean pairs are defined for CFP; got {benchmark.name}")
     excluded = pool_cfp_folders() if excluded is None else excluded
     return np.array([cfp_folder(p.a) not in excluded and cfp_folder(p.b) not in excluded for p in benchmark.pairs])
 
 
-def run_clean(benchmark: Benchmark, distances: np.ndarray, mask: np.ndarray) -> VerificationResult:
-    """The 10-fold protocol on the pairs ``mask`` keeps, each in its own protocol fold."""
-    pairs = [p for p, keep in zip(benchmark.pairs, mask, strict=True) if keep]
-    return evaluate(distances[mask], np.array([p.same for p in pairs]), name=f"{benchmark.name} clean",
-                    fold_ids=np.array([p.fold for p in pairs]))
+def clean_benchmark(name: str, excluded: set[str] | None = None, progress: bool = True) -> Benchmark:
+    """CFP-FF or CFP-FP (``name``) on its identity-clean pairs (:func:`clean_pairs`), each in its protocol fold;
+    its pack holds the clean images of both protocols only (about a third of CFP's photos)."""
+    excluded = pool_cfp_folders() if excluded is None else excluded
+    both = {b: load_benchmark(b, progress=progress) for b in ("cfp-ff", "cfp-fp")}
+    kept = {b: [p for p, keep in zip(bench.pairs, clean_pairs(bench, excluded), strict=True) if keep]
+            for b, bench in both.items()}
+    images = tuple(sorted({key for pairs in kept.values() for pair in pairs for key in (pair.a, pair.b)}))
+    return Benchmark(f"{name} clean", kept[name], both[name].root, "cfp", images)
+
+
+def run_by_protocol_folds(benchmark: Benchmark, pack: AlignedPack, pack_file: Path, embedder: Embedder
+                          ) -> tuple[VerificationResult, np.ndarray]:
+    """:func:`run`, with every pair evaluated in its protocol fold (for a subset of a protocol's pairs whose folds
+    are uneven, as the identity-clean CFP pairs)."""
+    _, distances = run(benchmark, pack, pack_file, embedder)
+    result = evaluate(distances, np.array([p.same for p in benchmark.pairs]), name=benchmark.name,
+                      fold_ids=np.array([p.fold for p in benchmark.pairs]))
+    return result, distances
 
 
 def load_holdout(count: int = 30, seed: int = 0, detector: str = "yunet", progress: bool = True

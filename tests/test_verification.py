@@ -64,6 +64,47 @@ def test_a_damaged_or_old_pack_is_rebuilt_and_a_damaged_cache_recomputed(data_en
     assert "recomputing the damaged embedding cache" in caplog.text
 
 
+def _swap_two_faces(path):
+    """Rewrite a pack's npz with the PNGs of its first two faces exchanged (keys, digests and the rest unchanged)."""
+    import io
+
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    blob, offsets = arrays["png"], arrays["offsets"]
+    pngs = [blob[offsets[k]:offsets[k + 1]] for k in range(len(offsets) - 1)]
+    pngs[0], pngs[1] = pngs[1], pngs[0]
+    arrays["png"], arrays["offsets"] = np.concatenate(pngs), np.cumsum([0] + [len(x) for x in pngs])
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    path.write_bytes(buffer.getvalue())
+    return arrays
+
+
+def test_a_changed_pack_never_reads_another_packs_embeddings_and_swapped_faces_are_named(data_env, tmp_path,
+                                                                                       monkeypatch):
+    from facelib.data.pack import PackError
+
+    monkeypatch.setenv("FACELIB_DATA_DIR", str(tmp_path))
+    bench = V.load_benchmark("lfw", pairs=20, progress=False)
+    pack, path = V.prepare(bench, progress=False)
+    original = path.read_bytes()
+    arrays = _swap_two_faces(path)
+    with pytest.raises(PackError, match=f"2 stored faces do not match their digests .*{pack.keys[0]}"):
+        load_pack(path)
+    # the same swap with the digests stripped (a pack from before per-face digests): loads, but never shares caches
+    del arrays["digests"]
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    swapped = load_pack(path)
+    assert swapped.digest != pack.digest and np.array_equal(swapped.faces[0], pack.faces[1])
+    embedder = SFaceEmbedder(flip=False)
+    before = V.embeddings_for(pack, path, embedder)
+    after = V.embeddings_for(swapped, path, embedder)
+    assert np.allclose(after[0], before[1], atol=1e-5) and not np.allclose(after[0], before[0], atol=1e-3)
+    path.write_bytes(original)  # restored: its own embeddings again, not the swapped pack's
+    assert np.array_equal(V.embeddings_for(load_pack(path), path, embedder), before)
+
+
 def test_fallback_is_counted_and_never_silent(data_env, tmp_path):
     from facelib.data.pack import build_pack, save_pack
 
@@ -133,7 +174,7 @@ def test_face_embedder_is_the_pipelines_embedder_and_the_old_names_still_work(lf
     assert in_memory.key is None
     result, _ = V.run(bench, pack, path, in_memory)
     assert result.pairs == len(bench.pairs) and "model in memory" in result.name
-    assert not list((path.parent.parent / "embeddings" / path.stem).glob("None*"))
+    assert not list((path.parent.parent / "embeddings").glob(f"{path.stem}*/None*"))
 
 
 def test_cli_evaluate_writes_table_curves_and_json(lfw_subset, tmp_path, capsys):

@@ -13,11 +13,14 @@ used, and how the face was obtained:
   square of 60% of the shorter side) and the image aligned to that. Counted in the report, never
   silent.
 
-Packs and their JSON reports are written atomically.
+Packs and their JSON reports are written atomically. Each face carries a digest of its key and PNG bytes, checked
+on every load (a face moved to another key is named), and the pack's :attr:`AlignedPack.digest` of its content
+keys the embedding caches (a changed pack never reads another pack's embeddings).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -55,6 +58,7 @@ class AlignedPack:
     scores: np.ndarray  # (N,)  0 for fallbacks
     status: np.ndarray  # (N,) "detected" | "fallback"
     report: dict = field(default_factory=dict)
+    digest: str = ""  # sha256 of the faces' keys and PNG bytes, in order (set by load_pack)
 
     def index(self) -> dict[str, int]:
         return {key: k for k, key in enumerate(self.keys)}
@@ -108,6 +112,11 @@ def encode_face(face: np.ndarray, lossless: bool = True) -> np.ndarray:
     return data.ravel()
 
 
+def face_digest(key: str, png: bytes) -> str:
+    """sha256 of one stored face: its key and its PNG bytes (so a face moved to another key no longer matches)."""
+    return hashlib.sha256(key.encode() + b"\0" + png).hexdigest()
+
+
 def save_pack(pack: AlignedPack, path: str | Path) -> Path:
     """Write the pack (PNG-encoded faces: what is stored is exactly what is embedded) and ``<path>.json``
     (its report), each atomically."""
@@ -116,10 +125,11 @@ def save_pack(pack: AlignedPack, path: str | Path) -> Path:
     offsets = np.cumsum([0] + [len(e) for e in encoded])
     blob = np.concatenate(encoded) if encoded else np.zeros(0, np.uint8)
 
+    digests = np.array([face_digest(key, e.tobytes()) for key, e in zip(pack.keys, encoded, strict=True)])
     with atomic_path(path, ".npz.tmp") as tmp, open(tmp, "wb") as f:
         np.savez(f, keys=np.array(pack.keys), png=blob, offsets=offsets, boxes=pack.boxes,
                  landmarks=pack.landmarks, scores=pack.scores, status=pack.status,
-                 report=np.array(json.dumps(pack.report)))
+                 report=np.array(json.dumps(pack.report)), digests=digests)
     with atomic_path(path.with_suffix(".json")) as tmp:
         tmp.write_text(json.dumps(pack.report, indent=1))
     return path
@@ -137,10 +147,19 @@ def load_pack(path: str | Path) -> AlignedPack:
                 raise PackError(f"{path} is an aligned pack of format {report.get('format')}, this facelib reads "
                                 f"format {FORMAT_VERSION}: delete it and run `facelib prepare` again")
             blob, offsets = data["png"], data["offsets"]
-            faces = np.stack([cv2.cvtColor(cv2.imdecode(blob[offsets[k]:offsets[k + 1]], cv2.IMREAD_COLOR),
-                                           cv2.COLOR_BGR2RGB) for k in range(len(offsets) - 1)])
-            return AlignedPack([str(k) for k in data["keys"]], faces, data["boxes"], data["landmarks"],
-                               data["scores"], data["status"], report)
+            keys = [str(k) for k in data["keys"]]
+            pngs = [blob[offsets[k]:offsets[k + 1]] for k in range(len(offsets) - 1)]
+            digests = [face_digest(key, png.tobytes()) for key, png in zip(keys, pngs, strict=True)]
+            if "digests" in data.files:  # packs written before per-face digests have none to check
+                changed = [key for key, mine, stored in zip(keys, digests, data["digests"], strict=True)
+                           if mine != str(stored)]
+                if changed:
+                    raise PackError(f"{path}: {len(changed)} stored faces do not match their digests (changed or "
+                                    f"moved to another image), e.g. {', '.join(changed[:3])}: run `facelib prepare` "
+                                    "again")
+            faces = np.stack([cv2.cvtColor(cv2.imdecode(png, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB) for png in pngs])
+            return AlignedPack(keys, faces, data["boxes"], data["landmarks"], data["scores"], data["status"], report,
+                               hashlib.sha256("".join(digests).encode()).hexdigest())
     except PackError:
         raise
     except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile, cv2.error) as err:

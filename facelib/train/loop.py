@@ -26,6 +26,7 @@ import math
 import os
 import platform
 import random
+import re
 import shutil
 import time
 from dataclasses import asdict
@@ -67,9 +68,47 @@ class CheckpointError(RuntimeError):
     """A checkpoint cannot be read or does not fit the run; the message names the file."""
 
 
+def checkpoint_refusal(err: BaseException) -> str:
+    """One plain line for why ``torch.load(..., weights_only=True)`` refused a file: the global it would not
+    unpickle, when that is the reason (torch's own message carries terminal colours and advice to load with
+    ``weights_only=False``, which would run the file's code), else the error's first line."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if found:
+        return f"it asks to unpickle {found.group(1)}, which a weights file never needs; refused"
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return f"{type(err).__name__}: {first[:200]}"
+
+
+class OutputLock:
+    """An exclusive ``flock`` on a run folder's lock file for one process, released when the process ends (however
+    it ends): a second training into the same folder is refused, naming the holder."""
+
+    def __init__(self, path: Path) -> None:
+        import fcntl
+
+        self.path = path
+        self.handle = open(path, "a+")  # noqa: SIM115 (held open for the run's lifetime)
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "another process"
+            self.handle.close()
+            if holder.startswith(f"pid {os.getpid()} "):  # this process holds it (an earlier Trainer object)
+                return
+            raise FileExistsError(f"{path.parent} is in use by another training ({holder}); wait for it to end or "
+                                  "train into another output") from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"pid {os.getpid()} on {platform.node()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        self.handle.flush()
+
+
 # Config fields that change tensor shapes or the samples themselves (another draw of mixed faces): a checkpoint
 # cannot continue under other values.
-_SHAPE_FIELDS = ("model", "embedding_size", "margin_weight", "teacher", "data", "mixup_faces", "mixup_draw")
+_SHAPE_FIELDS = ("model", "space", "embedding_size", "margin_weight", "teacher", "data", "mixup_faces",
+                 "mixup_draw")
 # The summary's record of a warm start, kept in every checkpoint so that a resumed run still reports it.
 _WARM_START_FIELDS = ("init_weights", "init_weights_sha256")
 TEACHER_INIT = "sface"  # init_weights naming the SFace teacher's weights (an sfacenet run)
@@ -134,6 +173,17 @@ def _atomic_save(obj, path: Path) -> None:
         torch.save(obj, tmp)
 
 
+def _keep_as_previous(current: Path, previous: Path) -> None:
+    """Make ``previous`` a copy of ``current`` without ever removing ``current``: a hard link renamed into place
+    (a full copy where the file system has no hard links)."""
+    with atomic_path(previous) as tmp:
+        tmp.unlink()
+        try:
+            os.link(current, tmp)
+        except OSError:
+            shutil.copy2(current, tmp)
+
+
 def _rng_state() -> dict:
     """Every random state as tensors and plain containers, so that checkpoints load with ``weights_only``."""
     kind, keys, position, has_gauss, gauss = np.random.get_state()
@@ -171,10 +221,12 @@ class Trainer:
         self.writer = None
         self.rank, self.world, self.device = _setup_distributed(config)
         self.output = Path(config.output)
-        if not resume and not overwrite and self.checkpoint_path().is_file():
-            raise FileExistsError(f"{self.output} already holds a run ({self.checkpoint_path().name}): continue it "
-                                  "with --resume, or replace it with --overwrite")
+        held = [p.name for p in (self.checkpoint_path(), self.previous_checkpoint_path()) if p.is_file()]
+        if not resume and not overwrite and held:
+            raise FileExistsError(f"{self.output} already holds a run ({', '.join(held)}): continue it with --resume, "
+                                  "or replace it with --overwrite")
         self.output.mkdir(parents=True, exist_ok=True)
+        self._lock = OutputLock(self.output / f".lock-rank{self.rank}")
         torch.manual_seed(config.seed)  # identical initial weights on every rank
         np.random.seed(config.seed)
         random.seed(config.seed)
@@ -320,11 +372,11 @@ class Trainer:
         return self.checkpoint_path().with_suffix(".previous.pt")
 
     def save_checkpoint(self) -> Path:
-        """Write this rank's checkpoint atomically, keeping the one before it (``*.previous.pt``)."""
+        """Write this rank's checkpoint, keeping the one before it (``*.previous.pt``). The new file is written
+        in full first; then the current one is hard-linked as the previous and the new one renamed over it, so a
+        kill at any moment leaves a readable current checkpoint (the old or the new one)."""
         path = self.checkpoint_path()
-        if path.is_file():
-            os.replace(path, self.previous_checkpoint_path())
-        _atomic_save({
+        state = {
             "step": self.step, "model": self.model.state_dict(),
             "classifier": self.classifier.state_dict() if self.classifier is not None else {},
             "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
@@ -332,34 +384,46 @@ class Trainer:
             "skipped": [self.skipped_batches, self.skipped_images], "history": self.history,
             "config": asdict(self.config), "world": self.world,
             "warm_start": {k: self.report[k] for k in _WARM_START_FIELDS if k in self.report},
-        }, path)
+        }
+        with atomic_path(path) as tmp:
+            torch.save(state, tmp)
+            if path.is_file():
+                _keep_as_previous(path, self.previous_checkpoint_path())
         return path
-
     def _load_checkpoint(self) -> None:
-        path = self.checkpoint_path()
+        path, previous = self.checkpoint_path(), self.previous_checkpoint_path()
         if not path.is_file():
-            raise FileNotFoundError(f"cannot resume: no checkpoint at {path}")
+            if not previous.is_file():
+                raise FileNotFoundError(f"cannot resume: no checkpoint at {path}")
+            log.warning("no current checkpoint %s; resuming from the previous one %s", path, previous)
+            path = previous
         try:
             state = torch.load(path, map_location=self.device, weights_only=True)
         except Exception as err:  # damaged, truncated, or holding code: never unpickled
-            previous = self.previous_checkpoint_path()
-            if not previous.is_file():
+            if path == previous or not previous.is_file():
                 raise CheckpointError(f"cannot resume from {path}: it is damaged or not a facelib checkpoint "
-                                      f"({type(err).__name__}: {str(err).splitlines()[0][:200]})") from None
-            log.warning("%s is unreadable (%s); resuming from the previous checkpoint %s", path,
-                        type(err).__name__, previous)
+                                      f"({checkpoint_refusal(err)})") from None
+            damaged = path.with_suffix(".damaged.pt")
+            os.replace(path, damaged)  # set aside, so the next save cannot move it over the good previous one
+            log.warning("%s is unreadable (%s); moved it to %s and resuming from the previous checkpoint %s", path,
+                        checkpoint_refusal(err), damaged.name, previous)
             path = previous
             try:
                 state = torch.load(path, map_location=self.device, weights_only=True)
             except Exception as err2:
-                raise CheckpointError(f"cannot resume: both {self.checkpoint_path()} and {previous} are damaged "
-                                      f"({type(err2).__name__})") from None
+                raise CheckpointError(f"cannot resume: both {damaged} and {previous} are damaged "
+                                      f"({checkpoint_refusal(err2)})") from None
         self._check_resumed_config(state.get("config", {}), path)
         if state["world"] != self.world:
             raise ValueError(f"{path} was written by {state['world']} processes; resume with the same number "
                              f"(now {self.world})")
         self.model.load_state_dict(state["model"])
         if self.classifier is not None:
+            stored = state["classifier"].get("weight")
+            if stored is not None and tuple(stored.shape) != tuple(self.classifier.weight.shape):
+                raise CheckpointError(f"cannot resume from {path}: the training data changed ({self.config.data} now "
+                                      f"has a classifier of shape {tuple(self.classifier.weight.shape)}, the checkpoint "
+                                      f"{tuple(stored.shape)}); start a new run in another output")
             self.classifier.load_state_dict(state["classifier"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])

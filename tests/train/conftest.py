@@ -31,3 +31,9 @@ def synthetic_identities(seed: int = 0) -> list[list[bytes]]:
 @pytest.fixture
 def tiny_pack(tmp_path):
     return write_ms1m(tmp_path / "pack", synthetic_identities())
+
+
+@pytest.fixture
+def identities():
+    """The synthetic identities as encoded JPEGs (``write_ms1m`` input), to write packs of one's own."""
+    return synthetic_identities()

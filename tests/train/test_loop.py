@@ -487,3 +487,103 @@ def test_every_zoo_recipe_is_the_one_recipe_with_its_documented_changes(path):
     assert {k: v for k, v in config.augment.items() if k != "max_rotation"} == \
         {k: v for k, v in base.augment.items() if k != "max_rotation"}
     assert config.init_weights in ("", "sface")  # one run from scratch (or from SFace): no chain of warm starts
+
+
+KILL_DURING_THE_STEP_4_SAVE = """
+import os, signal, sys
+from facelib.train.config import load_config
+from facelib.train.loop import Trainer
+
+real_replace = os.replace
+def replace(src, dst, *args, **kwargs):
+    # the moment the step-4 checkpoint, written in full, is about to be renamed over the current one
+    if str(dst).endswith("checkpoint-rank0.pt") and trainer.step == 4:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst, *args, **kwargs)
+os.replace = replace
+
+trainer = Trainer(load_config(sys.argv[1]))
+trainer.run()
+"""
+
+
+def test_a_kill_between_the_renames_of_a_save_loses_nothing_and_resume_continues(tiny_pack, tmp_path):
+    for name in ("straight", "killed"):
+        (tmp_path / f"{name}.py").write_text(CONFIG_FILE.format(data=str(tiny_pack), output=str(tmp_path / name)))
+    assert _run_cli(tmp_path / "straight.py").wait(timeout=600) == 0
+    killer = tmp_path / "kill_during_save.py"
+    killer.write_text(KILL_DURING_THE_STEP_4_SAVE)
+    killed = subprocess.run([sys.executable, str(killer), str(tmp_path / "killed.py")], env=_child_env(), timeout=600,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert killed.returncode == -signal.SIGKILL, killed.stdout.decode()[-2000:]
+    run = tmp_path / "killed"
+    # a checkpoint survives the kill (the step-2 one: the step-4 file was complete but not yet in place)
+    assert torch.load(run / "checkpoint-rank0.pt", weights_only=True)["step"] == 2
+    plain = _run_cli(tmp_path / "killed.py")  # a plain rerun refuses to start over it
+    assert plain.wait(timeout=600) != 0 and b"--resume" in plain.stdout.read()
+    resumed = _run_cli(tmp_path / "killed.py", "--resume")
+    assert resumed.wait(timeout=600) == 0, resumed.stdout.read().decode()[-2000:]
+    final = [torch.load(tmp_path / n / "checkpoint-rank0.pt", weights_only=True) for n in ("straight", "killed")]
+    assert final[1]["step"] == 6
+    assert all(torch.equal(v, final[1]["model"][k]) for k, v in final[0]["model"].items())
+
+
+def test_resume_takes_the_previous_checkpoint_when_the_current_one_is_missing(tiny_pack, tmp_path, caplog):
+    train(_config(tiny_pack, tmp_path / "run", total_steps=4, checkpoint_every=2))
+    (tmp_path / "run" / "checkpoint-rank0.pt").unlink()
+    with pytest.raises(FileExistsError, match="checkpoint-rank0.previous.pt.*--resume"):
+        train(_config(tiny_pack, tmp_path / "run", total_steps=6))
+    summary = train(_config(tiny_pack, tmp_path / "run", total_steps=6, checkpoint_every=2), resume=True)
+    assert summary["steps_this_run"] == 4 and "resuming from the previous one" in caplog.text
+
+
+def test_resuming_in_another_space_or_on_data_with_other_classes_is_refused(identities, tmp_path):
+    from facelib.data.recordio import write_ms1m
+    from facelib.train.loop import CheckpointError
+
+    pack = write_ms1m(tmp_path / "pack", identities)
+    train(_config(pack, tmp_path / "run", total_steps=2))
+    with pytest.raises(CheckpointError, match="space was 'roi_tanh_polar', now 'cartesian'"):
+        Trainer(_config(pack, tmp_path / "run", total_steps=4, space="cartesian"), resume=True, callbacks=[])
+    write_ms1m(tmp_path / "pack", identities + identities[:1])  # the same path, one class more
+    with pytest.raises(CheckpointError, match=r"the training data changed .*shape \(\d+, 32\).*\(\d+, 32\)"):
+        Trainer(_config(pack, tmp_path / "run", total_steps=4), resume=True, callbacks=[])
+
+
+def test_falling_back_to_the_previous_checkpoint_keeps_it_and_sets_the_damaged_one_aside(tiny_pack, tmp_path):
+    train(_config(tiny_pack, tmp_path / "run", total_steps=4, checkpoint_every=2))
+    run = tmp_path / "run"
+    good = (run / "checkpoint-rank0.previous.pt").read_bytes()
+    (run / "checkpoint-rank0.pt").write_bytes(b"damaged")
+    trainer = Trainer(_config(tiny_pack, run, total_steps=6, checkpoint_every=2), resume=True, callbacks=[])
+    assert (run / "checkpoint-rank0.damaged.pt").read_bytes() == b"damaged"
+    trainer.step += 1
+    trainer.save_checkpoint()  # the next save keeps the good step-2 file as the previous one
+    assert (run / "checkpoint-rank0.previous.pt").read_bytes() == good
+
+
+HOLD_THE_RUN = """
+import sys, time
+from facelib.train.config import load_config
+from facelib.train.loop import Trainer
+trainer = Trainer(load_config(sys.argv[1]), callbacks=[])
+print("holding", flush=True)
+time.sleep(120)
+"""
+
+
+def test_two_trainings_into_one_output_folder_are_refused_naming_the_holder(tiny_pack, tmp_path):
+    (tmp_path / "run.py").write_text(CONFIG_FILE.format(data=str(tiny_pack), output=str(tmp_path / "run")))
+    (tmp_path / "hold.py").write_text(HOLD_THE_RUN)
+    holder = subprocess.Popen([sys.executable, str(tmp_path / "hold.py"), str(tmp_path / "run.py")],
+                              stdout=subprocess.PIPE, env=_child_env())
+    try:
+        assert holder.stdout.readline().strip() == b"holding"
+        second = _run_cli(tmp_path / "run.py")
+        output = second.communicate(timeout=600)[0].decode()
+        assert second.returncode == 2 and f"in use by another training (pid {holder.pid} on " in output
+        assert "Traceback" not in output
+    finally:
+        holder.kill()
+        holder.wait()
+    assert _run_cli(tmp_path / "run.py").wait(timeout=600) == 0  # the lock died with its process
