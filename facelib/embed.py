@@ -107,7 +107,8 @@ class FaceEmbedder:
     def __init__(self, model: str | None = None, space: str | None = None, weights: str | Path | None = None,
                  device: str | torch.device = "cpu", flip: bool = True, detector: str | FaceDetector = DEFAULT_DETECTOR,
                  batch_size: int = 64, face_choice: str = "largest", precision: str = "fp32") -> None:
-        self.precision = resolve_precision(precision, torch.device(device))
+        device = checked_device(device)
+        self.precision = resolve_precision(precision, device)
         self.entry: WeightsEntry | None = None
         self.file_threshold: float | None = None  # a threshold recorded in an unregistered file's metadata
         if weights is not None:
@@ -292,6 +293,21 @@ class FaceEmbedder:
             raise NoFaceError(f"{photo}: {err}" if isinstance(photo, (str, Path)) else str(err)) from None
         embedding = self.embed(found.face)[0].numpy()
         return PhotoEmbedding(embedding, found.box, found.landmarks, found.faces, found.index, found.face)
+
+
+def checked_device(device: str | torch.device) -> torch.device:
+    """``device`` as a torch device, refused in one line naming it when this machine does not have it (torch
+    itself fails only at first use, deep inside a forward pass)."""
+    try:
+        found = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"unknown device {device!r}: {str(err).splitlines()[0]}") from None
+    if found.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (found.index or 0) >= count:
+            raise ValueError(f"device {str(device)!r}: this machine has {count} CUDA device(s); use 'cpu'"
+                             + (f" or one of cuda:0..cuda:{count - 1}" if count else ""))
+    return found
 
 
 def cpu_has_fast_bf16() -> bool:

@@ -115,7 +115,9 @@ class CosFaceLoss(CombinedMarginLoss):
 
 def create_loss(name: str, **kwargs) -> CombinedMarginLoss:
     """``arcface``, ``cosface`` or ``combined`` (keyword arguments as the classes take)."""
-    losses = {"arcface": ArcFaceLoss, "cosface": CosFaceLoss, "combined": CombinedMarginLoss}
-    if name not in losses:
-        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(losses)}")
-    return losses[name](**kwargs)
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
+    return LOSSES[name](**kwargs)
+
+
+LOSSES = {"arcface": ArcFaceLoss, "cosface": CosFaceLoss, "combined": CombinedMarginLoss}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import warnings
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
@@ -323,13 +324,27 @@ def read_state_dict(path: str | Path) -> tuple[dict[str, torch.Tensor], str | No
             raise ValueError(f"cannot read weights from {path}: {err}") from None
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # an unpickling refusal or a corrupt file: say which file
-        raise ValueError(f"cannot read weights from {path}: {err}") from err
+    except Exception as err:  # an unpickling refusal or a corrupt file: say which file, in one line
+        raise ValueError(f"cannot read weights from {path}: {unpickling_refusal(err)}") from None
     if isinstance(data, dict) and "state_dict" in data:
         return data["state_dict"], data.get("model")
     if isinstance(data, dict) and all(isinstance(v, torch.Tensor) for v in data.values()):
         return data, None
     raise ValueError(f"{path} is not a state dict (got {type(data).__name__})")
+
+
+def unpickling_refusal(err: BaseException) -> str:
+    """One plain line for why ``torch.load(..., weights_only=True)`` refused a file: the global it would not
+    unpickle, when that is the reason (torch's own message carries terminal colours and advice to load with
+    ``weights_only=False``, which would run the file's code), else the error's first line."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))
+    found = re.search(r"(?:Unsupported global: GLOBAL|unsupported GLOBAL) ([\w.]+)", text)
+    if found:
+        return f"it asks to unpickle {found.group(1)}, which a weights file never needs; refused"
+    if "Weights only load failed" in text:
+        return "it holds objects other than tensors, which a weights file never needs; refused"
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return f"{type(err).__name__}: {first[:200]}"
 
 
 def _signature(state: dict[str, torch.Tensor]) -> dict[str, tuple[int, ...]]:

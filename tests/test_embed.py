@@ -116,9 +116,10 @@ def test_weights_loading_never_unpickles_code(tmp_path):
 
     path = tmp_path / "evil.pth"
     path.write_bytes(pickle.dumps({"conv1.weight": Evil()}))
-    with pytest.raises(ValueError, match="cannot read weights"):
+    with pytest.raises(ValueError, match="cannot read weights") as refused:
         read_state_dict(path)
     assert not (tmp_path / "pwned").exists()
+    assert "refused" in str(refused.value) and "weights_only" not in str(refused.value)
 
 
 def test_threshold_conversions():
@@ -227,6 +228,8 @@ def test_verify_exit_status_and_json_for_scripts(data_env, tmp_path, capsys):
     for bad in (["--threshold-cosine", "5"], ["--threshold", "-3"]):
         assert cli.main(["verify", a, b, *bad]) == cli.USAGE_EXIT == 2
         assert "must be" in capsys.readouterr().err
+    assert cli.main(["verify", a, b, "--device", "cuda:7"]) == 2
+    assert "device 'cuda:7': this machine has" in capsys.readouterr().err
     assert cli.main(["verify", a, b, "--weights", "mobilefacenet_cartesain.distill_pool"]) == 2
     err = capsys.readouterr().err
     assert "no such model 'mobilefacenet_cartesain.distill_pool'; known: mobilefacenet_cartesian.distill_pool" in err

@@ -153,7 +153,7 @@ def test_the_lineage_ends_in_the_shipped_file_and_names_the_commit_of_every_remo
     assert chain and chain[-1]["sha256"] == entry.sha256 and chain[-1]["file"] == entry.file
     assert chain[-1]["holdout_cosine"] == pytest.approx(entry.holdout_cosine, abs=1e-4)
     steps = 0
-    for previous, record in zip([None, *chain], chain):
+    for previous, record in zip([None, *chain], chain, strict=False):
         assert record["parent"] == (previous["segment"] if previous else None)
         steps += record["steps"]
         assert record["cumulative_steps"] == steps
@@ -239,7 +239,7 @@ def test_the_clean_cfp_pairs_hold_no_pool_identity(data_env):
     assert listed == pool
     bench = load_benchmark("cfp-fp", progress=False)
     mask = clean_pairs(bench, pool)
-    kept = [p for p, keep in zip(bench.pairs, mask) if keep]
+    kept = [p for p, keep in zip(bench.pairs, mask, strict=True) if keep]
     assert len(kept) == 1638 and {p.fold for p in kept} == set(range(10))
     assert not {cfp_folder(k) for p in kept for k in (p.a, p.b)} & pool
     assert len({cfp_folder(k) for p in bench.pairs for k in (p.a, p.b)} - pool) == 176

@@ -111,9 +111,35 @@ class TrainConfig:
             raise ValueError(f"config field mixup_faces={self.mixup_faces} needs a teacher and margin_weight=0: a "
                              f"mixed face has only the teacher's target, no identity (now teacher={self.teacher!r}, "
                              f"margin_weight={self.margin_weight!r})")
+        self._check_dicts()
         if self.mixup_draw and not self.mixup_faces:
             raise ValueError(f"config field mixup_draw={self.mixup_draw} needs mixup_faces > 0: there are no mixed "
                              f"faces to draw")
+
+    def _check_dicts(self) -> None:
+        """``augment`` and ``loss_args``: known keys, values of the right kind, each wrong one named."""
+        import inspect
+
+        from ..losses import LOSSES
+
+        unknown = sorted(set(self.augment) - set(AUGMENT_KEYS))
+        if unknown:
+            raise ValueError(f"config field augment has unknown key(s) {', '.join(unknown)}; known: "
+                             f"{', '.join(AUGMENT_KEYS)}")
+        for key, value in self.augment.items():
+            kind = AUGMENT_KEYS[key]
+            if kind is bool and not isinstance(value, bool) or kind is str and not isinstance(value, str) or (
+                    kind is float and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                       or not math.isfinite(value))):
+                raise ValueError(f"config field augment[{key!r}] must be a {kind.__name__}; got {value!r}")
+        known = [n for n in inspect.signature(LOSSES[self.loss]).parameters]
+        unknown = sorted(set(self.loss_args) - set(known))
+        if unknown:
+            raise ValueError(f"config field loss_args has unknown key(s) {', '.join(unknown)} for loss "
+                             f"{self.loss!r}; known: {', '.join(known)}")
+        for key, value in self.loss_args.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"config field loss_args[{key!r}] must be a finite number; got {value!r}")
 
     def replace(self, **changes) -> TrainConfig:
         names = {f.name for f in dataclasses.fields(self)}
@@ -131,6 +157,11 @@ _CHOICES = {"loss": ("arcface", "cosface", "combined"), "schedule": ("poly", "st
             "verify_benchmark": ("", *BENCHMARKS)}
 
 
+# what ``augment`` may hold: RandomRoIWarp's arguments and the loop's own (flip, colour, grey), with their kinds
+AUGMENT_KEYS = {"max_shift": float, "max_scale": float, "max_rotation": float, "interpolation": str,
+                "padding": str, "flip": bool, "colour": float, "grey": float}
+
+
 def _value(text: str):
     try:
         return ast.literal_eval(text)
@@ -143,10 +174,23 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainCo
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"config file not found: {path}")
-    namespace = runpy.run_path(str(path))
+    if path.suffix != ".py":
+        raise ValueError(f"{path} is not a recipe: a recipe is a Python file (.py) that defines "
+                         "`config = TrainConfig(...)` (see configs/)")
+    try:
+        namespace = runpy.run_path(str(path))
+    except SyntaxError as err:
+        raise ValueError(f"{path} is not a recipe: {path}:{err.lineno}: {err.msg}") from None
+    except Exception as err:  # a recipe that fails: where in the recipe, and what
+        import traceback
+
+        frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename) == path.resolve()
+                  or Path(f.filename) == path]
+        where = f"{path}:{frames[-1].lineno}" if frames else str(path)
+        raise ValueError(f"the recipe failed at {where}: {type(err).__name__}: {err}") from None
     config = namespace.get("config")
     if not isinstance(config, TrainConfig):
-        raise ValueError(f"{path} must define `config = TrainConfig(...)`")
+        raise ValueError(f"{path} is not a recipe: it must define `config = TrainConfig(...)`")
     changes = {}
     for item in overrides or []:
         if "=" not in item:

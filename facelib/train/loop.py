@@ -26,7 +26,6 @@ import math
 import os
 import platform
 import random
-import re
 import shutil
 import time
 from dataclasses import asdict
@@ -40,11 +39,11 @@ from tqdm.auto import tqdm
 
 from .._atomic import atomic_path
 from ..data.folders import holdout_labels
-from ..embed import cpu_has_fast_bf16
+from ..embed import checked_device, cpu_has_fast_bf16
 from ..losses import create_loss
 from ..models import create_model, input_spec, model_input
 from ..warp import RandomRoIWarp
-from ..weights import find_weights, load_weights, registry, save_weights, verify_entry
+from ..weights import find_weights, load_weights, registry, save_weights, unpickling_refusal, verify_entry
 from .config import TrainConfig, wants_cuda
 from .data import EpochBatches, FaceTrainingSet, WithMixedFaces, collate
 from .distill import (
@@ -66,18 +65,6 @@ class NonFiniteLossError(RuntimeError):
 
 class CheckpointError(RuntimeError):
     """A checkpoint cannot be read or does not fit the run; the message names the file."""
-
-
-def checkpoint_refusal(err: BaseException) -> str:
-    """One plain line for why ``torch.load(..., weights_only=True)`` refused a file: the global it would not
-    unpickle, when that is the reason (torch's own message carries terminal colours and advice to load with
-    ``weights_only=False``, which would run the file's code), else the error's first line."""
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))
-    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
-    if found:
-        return f"it asks to unpickle {found.group(1)}, which a weights file never needs; refused"
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return f"{type(err).__name__}: {first[:200]}"
 
 
 class OutputLock:
@@ -131,10 +118,7 @@ def _setup_distributed(config: TrainConfig) -> tuple[int, int, torch.device]:
     if use_cuda and not torch.cuda.is_available():
         raise ValueError(f"device={config.device!r} but this machine has no CUDA device; use 'cpu' or 'auto'")
     if ":" in config.device:
-        local = int(config.device.split(":")[1])
-        if local >= torch.cuda.device_count():
-            raise ValueError(f"device={config.device!r} but this machine has {torch.cuda.device_count()} CUDA "
-                             "device(s)")
+        local = checked_device(config.device).index
     device = torch.device(f"cuda:{local}" if use_cuda else "cpu")
     if use_cuda:
         torch.cuda.set_device(device)
@@ -402,17 +386,17 @@ class Trainer:
         except Exception as err:  # damaged, truncated, or holding code: never unpickled
             if path == previous or not previous.is_file():
                 raise CheckpointError(f"cannot resume from {path}: it is damaged or not a facelib checkpoint "
-                                      f"({checkpoint_refusal(err)})") from None
+                                      f"({unpickling_refusal(err)})") from None
             damaged = path.with_suffix(".damaged.pt")
             os.replace(path, damaged)  # set aside, so the next save cannot move it over the good previous one
             log.warning("%s is unreadable (%s); moved it to %s and resuming from the previous checkpoint %s", path,
-                        checkpoint_refusal(err), damaged.name, previous)
+                        unpickling_refusal(err), damaged.name, previous)
             path = previous
             try:
                 state = torch.load(path, map_location=self.device, weights_only=True)
             except Exception as err2:
                 raise CheckpointError(f"cannot resume: both {damaged} and {previous} are damaged "
-                                      f"({checkpoint_refusal(err2)})") from None
+                                      f"({unpickling_refusal(err2)})") from None
         self._check_resumed_config(state.get("config", {}), path)
         if state["world"] != self.world:
             raise ValueError(f"{path} was written by {state['world']} processes; resume with the same number "
@@ -421,9 +405,10 @@ class Trainer:
         if self.classifier is not None:
             stored = state["classifier"].get("weight")
             if stored is not None and tuple(stored.shape) != tuple(self.classifier.weight.shape):
+                now = tuple(self.classifier.weight.shape)
                 raise CheckpointError(f"cannot resume from {path}: the training data changed ({self.config.data} now "
-                                      f"has a classifier of shape {tuple(self.classifier.weight.shape)}, the checkpoint "
-                                      f"{tuple(stored.shape)}); start a new run in another output")
+                                      f"has a classifier of shape {now}, the checkpoint {tuple(stored.shape)}); "
+                                      "start a new run in another output")
             self.classifier.load_state_dict(state["classifier"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])

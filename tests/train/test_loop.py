@@ -247,9 +247,13 @@ def test_a_malicious_checkpoint_is_refused_and_runs_nothing(tiny_pack, tmp_path)
     marker = tmp_path / "pwned"
     torch.save({"step": _Payload(marker)}, tmp_path / "run" / "checkpoint-rank0.pt")
     (tmp_path / "run" / "checkpoint-rank0.previous.pt").unlink(missing_ok=True)
-    with pytest.raises(CheckpointError, match="checkpoint-rank0.pt"):
+    with pytest.raises(CheckpointError, match="checkpoint-rank0.pt") as refused:
         train(_config(tiny_pack, tmp_path / "run", total_steps=4), resume=True)
     assert not marker.exists()
+    # one plain line naming what it would have unpickled: no terminal colours, never torch's weights_only=False hint
+    message = str(refused.value)
+    assert "it asks to unpickle posix.system" in message and "refused" in message
+    assert "\x1b[" not in message and "weights_only" not in message and "\n" not in message
 
 
 def test_a_new_run_never_overwrites_an_earlier_one(tiny_pack, tmp_path):
@@ -327,6 +331,10 @@ def test_resuming_under_a_shape_changing_config_is_refused(tiny_pack, tmp_path):
     ("schedule=linear", "schedule must be one of"),
     ("checkpoint_every=0", "checkpoint_every must be >= 1"),
     ("device=cuda:1", "no CUDA device" if not torch.cuda.is_available() else "CUDA device(s)"),
+    ("loss_args={'m': 'x'}", "loss_args['m'] must be a finite number; got 'x'"),
+    ("loss_args={'margin': 0.5}", "loss_args has unknown key(s) margin for loss 'arcface'; known: s, m"),
+    ("augment={'rotate': 1.0}", "augment has unknown key(s) rotate; known: max_shift"),
+    ("augment={'flip': 'yes'}", "augment['flip'] must be a bool"),
 ])
 def test_bad_overrides_are_refused_before_training_with_the_field(tiny_pack, tmp_path, capsys, override, message):
     from facelib import cli
@@ -587,3 +595,26 @@ def test_two_trainings_into_one_output_folder_are_refused_naming_the_holder(tiny
         holder.kill()
         holder.wait()
     assert _run_cli(tmp_path / "run.py").wait(timeout=600) == 0  # the lock died with its process
+
+
+def test_a_config_that_is_not_a_recipe_or_fails_is_one_line_naming_the_file(tmp_path, capsys):
+    from facelib import cli
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("total_steps = 10\n")
+    broken = tmp_path / "broken.py"
+    broken.write_text("from facelib.train.config import TrainConfig\n\nconfig = TrainConfig(\n")
+    failing = tmp_path / "failing.py"
+    failing.write_text("from facelib.train.config import TrainConfig\n\nsteps = 10 // 0\nconfig = TrainConfig()\n")
+    empty = tmp_path / "empty.py"
+    empty.write_text("steps = 10\n")
+    for path, message in ((notes, "notes.txt is not a recipe: a recipe is a Python file"),
+                          (broken, "broken.py is not a recipe: .*broken.py:3: "),
+                          (failing, "the recipe failed at .*failing.py:3: ZeroDivisionError"),
+                          (empty, "empty.py is not a recipe: it must define")):
+        assert cli.main(["train", "--config", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+        import re
+
+        assert re.search(message, err), err
