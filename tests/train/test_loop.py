@@ -480,7 +480,7 @@ def test_every_zoo_recipe_is_the_one_recipe_with_its_documented_changes(path):
     config = load_config(path)
     base = distill_recipe(config.space)
     changed = {f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(base, f.name)}
-    doc = ast.get_docstring(ast.parse(path.read_text()))
+    doc = " ".join(ast.get_docstring(ast.parse(path.read_text())).split())  # as one line
     if "model" in changed:  # only the teacher-initialised row trains another network: SFace's, from its weights
         assert (config.model, config.init_weights) == ("sfacenet", "sface") and "not known to be" in doc
         changed.remove("model")
