@@ -153,8 +153,8 @@ def _prepare(args: argparse.Namespace) -> int:
             return 2
         root = Path(args.path)
         keys = [str(s.path.relative_to(root)) for s in identity_folders(root, "folder")]
-        pack = build_pack(keys, root, create_detector(args.detector, device=args.device), central_box,
-                          name=root.name)
+        detector = create_detector(args.detector or DEFAULT_DETECTOR, device=args.device)
+        pack = build_pack(keys, root, detector, central_box, name=root.name)
         path = save_pack(pack, args.output)
     else:
         # cfp-ff and cfp-fp share one pack holding the images of both protocols.
@@ -317,7 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("path", nargs="?", help="for 'folder': a folder with one sub-folder per identity")
     prepare.add_argument("--output", help="for 'folder': the pack file to write (.npz)")
     prepare.add_argument("--pairs", type=int, help="only the images of a subset of N pairs (a multiple of 20)")
-    prepare.add_argument("--detector", choices=DETECTOR_NAMES, help="default: mtcnn for LFW, yunet for CFP (measured)")
+    prepare.add_argument("--detector", choices=DETECTOR_NAMES,
+                         help=f"default: mtcnn for LFW, yunet for CFP (measured), {DEFAULT_DETECTOR} for a folder")
     prepare.add_argument("--device", default="cpu")
     prepare.set_defaults(run=_prepare)
 
@@ -371,8 +372,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except _user_errors() as err:
+        _close_progress_bars()  # so the message starts its own line, not the end of a bar's
         print(f"facelib {args.command}: {err}", file=sys.stderr)
         return 2
+
+
+def _close_progress_bars() -> None:
+    from tqdm import tqdm
+
+    for bar in list(getattr(tqdm, "_instances", ())):
+        bar.close()
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

@@ -261,3 +261,30 @@ def test_damaged_weight_files_are_a_message(data_env, tmp_path, capsys):
     assert "Traceback" not in err and "model.safetensors" in err
     assert cli.main(["verify", str(tmp_path), _lfw("Aaron_Eckhart", 1)]) == 2
     assert "is a directory, not an image file" in capsys.readouterr().err
+
+
+def test_prepare_folder_uses_the_default_detector_when_none_is_given(data_env, tmp_path, capsys):
+    from facelib.data.pack import load_pack
+
+    for name in ("Aaron_Eckhart", "Serena_Williams"):
+        (tmp_path / "faces" / name).mkdir(parents=True)
+        (tmp_path / "faces" / name / "1.jpg").write_bytes(image_path(name, 1).read_bytes())
+    out = tmp_path / "pack.npz"
+    assert cli.main(["prepare", "folder", str(tmp_path / "faces"), "--output", str(out)]) == 0
+    assert '"detector": "yunet"' in capsys.readouterr().out
+    assert load_pack(out).report["detected"] == 2
+
+
+def test_an_error_during_a_progress_bar_starts_on_its_own_line(monkeypatch, capsys):
+    from tqdm.auto import tqdm
+
+    def failing_fetch(args):
+        bar = tqdm(total=10, desc="downloading lfw")
+        bar.update(3)
+        raise ValueError("the mirror went away")
+
+    monkeypatch.setattr(cli, "_fetch", failing_fetch)
+    assert cli.main(["fetch", "lfw"]) == 2
+    err = capsys.readouterr().err
+    lines = err.replace("\r", "\n").splitlines()
+    assert "facelib fetch: the mirror went away" in lines  # a whole line, not glued to the bar

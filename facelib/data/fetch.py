@@ -31,7 +31,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .._atomic import default_permissions
+from .._atomic import default_permissions, sweep_dead
 
 log = logging.getLogger(__name__)
 
@@ -210,11 +210,12 @@ def extract(archive: Path, dest_root: Path | None = None) -> Path:
     if dest_root is None:
         dest_root = data_dir() / archive.parent.name
     done = Path(dest_root) / (archive.name + ".extracted")
+    if done.parent.is_dir():  # what killed extractions left, even when the archive is extracted already
+        sweep_stale_extractions(done.parent, archive.name)
     if done.is_dir():
         return done
     done.parent.mkdir(parents=True, exist_ok=True)
-    sweep_stale_extractions(done.parent, archive.name)
-    tmp = Path(tempfile.mkdtemp(prefix=archive.name + _EXTRACTING, dir=done.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f"{archive.name}{_EXTRACTING}{os.getpid()}.", dir=done.parent))
     try:
         with tarfile.open(archive, "r:*") as tar:
             tar.extractall(tmp, filter="data")
@@ -237,9 +238,12 @@ STALE_SECONDS = 3600.0  # an extraction folder untouched this long belongs to a 
 
 def sweep_stale_extractions(folder: Path, archive_name: str, older_than: float = STALE_SECONDS) -> list[Path]:
     """Remove the temporary extraction folders of ``archive_name`` in ``folder`` that runs which died left
-    behind (our own naming only, untouched for ``older_than`` seconds); returns what was removed."""
-    removed = []
+    behind: those named with a process id whose process is dead, and unnamed ones (an older facelib's)
+    untouched for ``older_than`` seconds; returns what was removed."""
+    removed = sweep_dead(Path(folder), archive_name + _EXTRACTING)
     for stale in Path(folder).glob(archive_name + _EXTRACTING + "*"):
+        if stale in removed or stale.name[len(archive_name + _EXTRACTING):].split(".", 1)[0].isdigit():
+            continue
         if stale.is_dir() and time.time() - stale.stat().st_mtime > older_than:
             shutil.rmtree(stale, ignore_errors=True)
             removed.append(stale)
