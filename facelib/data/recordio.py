@@ -266,6 +266,12 @@ class MS1MRecords:
         if not self._samples:
             raise RecordError(f"{self.folder}: the pack holds no images")
         classes = max(label for _, label in self._samples) + 1
+        if not self.num_classes and header.flag <= 0:
+            unused = sorted(set(range(classes)) - {label for _, label in self._samples})
+            if unused or min(label for _, label in self._samples) < 0:
+                raise RecordError(f"{self.folder}: without a property file the labels must be 0 .. N-1, each used; "
+                                  f"they run to {classes - 1} but {len(unused)} of those are never used (e.g. "
+                                  f"{unused[:3]}): write a property file, or renumber the labels")
         if self.num_classes and self.num_classes != classes:
             raise RecordError(f"{self.folder}/property says {self.num_classes} classes but the labels name "
                               f"{classes} (0 .. {classes - 1})")

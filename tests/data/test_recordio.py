@@ -196,3 +196,44 @@ def test_a_missing_idx_key_is_a_record_error_or_a_counted_skip(tmp_path):
     (folder / "train.idx").write_text("\n".join(lines) + "\n")
     with pytest.raises(RecordError, match="image records 1 .. 3 expected, 1 missing"):
         FaceTrainingSet(folder)
+
+
+def _plain_list(folder: Path, records: list[tuple[int, bytes]]) -> Path:
+    """A plain image-list RecordIO (no identity header, no property file): each record labelled in its header."""
+    folder.mkdir(parents=True)
+    with RecordWriter(folder / "train.rec", folder / "train.idx") as writer:
+        for key, (label, image) in enumerate(records):
+            writer.write(key, pack_image_record(float(label), image, id=key))
+    return folder
+
+
+def _garbled(jpeg: bytes) -> bytes:
+    """A JPEG whose entropy-coded data is overwritten in the middle: libjpeg warns and still returns pixels."""
+    data = bytearray(jpeg)
+    start = data.index(b"\xff\xda") + 20  # past the start-of-scan header
+    for k in range(start, start + 200, 3):
+        data[k] = 0xFF if data[k + 1] != 0x00 else data[k]
+    return bytes(data)
+
+
+def test_a_garbled_jpeg_inside_a_record_is_named_not_trained_on(tmp_path):
+    from facelib.train.data import FaceTrainingSet
+
+    rng = np.random.default_rng(0)
+    faces = [cv2.imencode(".jpg", rng.integers(0, 255, (112, 112, 3), dtype=np.uint8))[1].tobytes() for _ in range(3)]
+    bad = _garbled(faces[1])
+    assert cv2.imdecode(np.frombuffer(bad, np.uint8), cv2.IMREAD_COLOR) is not None  # OpenCV alone takes it
+    folder = write_ms1m(tmp_path / "pack", [[faces[0], bad], [faces[2]]])
+    data = FaceTrainingSet(folder)
+    data[0]
+    with pytest.raises(RecordError, match=r"train.rec record 2: corrupt JPEG"):
+        data[1]
+    assert FaceTrainingSet(folder, on_error="skip")[1] is None
+
+
+def test_labels_that_skip_classes_without_a_property_file_are_refused(tmp_path):
+    plain = _plain_list(tmp_path / "skips", [(0, _jpeg(10)), (99, _jpeg(20)), (3, _jpeg(30))])
+    with pytest.raises(RecordError, match="without a property file the labels must be 0 .. N-1.*never used"):
+        MS1MRecords(plain)
+    fine = _plain_list(tmp_path / "fine", [(0, _jpeg(10)), (1, _jpeg(20)), (1, _jpeg(30))])
+    assert MS1MRecords(fine).num_classes in (0, None) and len(MS1MRecords(fine)) == 3
