@@ -163,17 +163,28 @@ def wait_all(procs: dict, deadline: float) -> dict:
 
 
 def pack(run: Path, log: Path, out: Path) -> None:
-    """The run folder (final weights, summary, TensorBoard) with a checkpoint slimmed of optimizer state."""
+    """The run folder (final weights, summary, TensorBoard) as ``out/<run>.tar.gz``, its checkpoint slimmed of
+    optimizer state and its previous checkpoint left out, in the archive only: the run folder itself is never
+    changed, so a kill while packing loses nothing (the archive is written atomically)."""
+    import io
+
     import torch
 
-    checkpoint = run / "checkpoint-rank0.pt"
-    if checkpoint.is_file():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        state.pop("optimizer", None)
-        torch.save(state, checkpoint)
-    (run / "checkpoint-rank0.previous.pt").unlink(missing_ok=True)
-    with tarfile.open(out / f"{run.name}.tar.gz", "w:gz") as tar:
-        tar.add(run, arcname=run.name)
+    from facelib._atomic import atomic_path
+
+    skip = {run / "checkpoint-rank0.pt", run / "checkpoint-rank0.previous.pt"}
+    with atomic_path(out / f"{run.name}.tar.gz") as tmp, tarfile.open(tmp, "w:gz") as tar:
+        tar.add(run, arcname=run.name, filter=lambda info: None if Path(run.parent, info.name) in skip else info)
+        checkpoint = run / "checkpoint-rank0.pt"
+        if checkpoint.is_file():
+            state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+            state.pop("optimizer", None)
+            buffer = io.BytesIO()
+            torch.save(state, buffer)
+            info = tarfile.TarInfo(f"{run.name}/{checkpoint.name}")
+            info.size, info.mtime = buffer.getbuffer().nbytes, int(checkpoint.stat().st_mtime)
+            buffer.seek(0)
+            tar.addfile(info, buffer)
         tar.add(log, arcname=f"{run.name}/train.log")
 
 

@@ -94,3 +94,28 @@ def test_loader_workers_share_the_cores_between_the_runs(repo_script):
     # the 16-core GPU machine: 4 each for up to three runs, fewer as more runs share it, never under 2
     assert [driver.loader_workers(n, 16) for n in (1, 2, 3, 4, 5, 6, 8)] == [4, 4, 4, 3, 2, 2, 2]
     assert driver.loader_workers(1, 2) == 2  # this 2-core machine (a dry run)
+
+
+def test_packing_a_gpu_run_leaves_its_checkpoints_as_they_are(tmp_path, repo_script):
+    import tarfile
+
+    driver = repo_script("scripts/gpu_train.py")
+    run = tmp_path / "runs" / "polar"
+    run.mkdir(parents=True)
+    torch.save({"step": 6, "model": {"w": torch.ones(3)}, "optimizer": {"state": torch.zeros(1000)}},
+               run / "checkpoint-rank0.pt")
+    torch.save({"step": 4, "model": {"w": torch.zeros(3)}}, run / "checkpoint-rank0.previous.pt")
+    (run / "summary.json").write_text("{}")
+    log = tmp_path / "polar.log"
+    log.write_text("trained")
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    out = tmp_path / "out"
+    out.mkdir()
+    driver.pack(run, log, out)
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before  # the run folder is untouched
+    with tarfile.open(out / "polar.tar.gz") as tar:
+        names = sorted(tar.getnames())
+        slim = torch.load(tar.extractfile("polar/checkpoint-rank0.pt"), weights_only=True)
+    assert "polar/checkpoint-rank0.previous.pt" not in names and "polar/train.log" in names
+    assert slim["step"] == 6 and "optimizer" not in slim and torch.equal(slim["model"]["w"], torch.ones(3))
+    assert sorted(p.name for p in out.iterdir()) == ["polar.tar.gz"]
