@@ -263,3 +263,35 @@ def test_registry_lookups_use_every_shipped_name():
     assert [e.name for e in registry()] == IDS
     assert find_weights(name="no_such_model") is None
     assert find_weights().name == REG.default
+
+
+def test_rendered_documents_are_written_atomically(tmp_path, monkeypatch):
+    """Every file that rendering writes goes through a temporary file renamed into place: a kill mid-write leaves
+    the old document, never half of a new one."""
+    import facelib.zoo as zoo
+
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    for name in ("README.md", "docs/findings.md"):
+        shutil.copy(ROOT / name, root / name)
+    weights = tmp_path / "weights"
+    shutil.copytree(weights_dir(), weights, ignore=shutil.ignore_patterns("*.safetensors"))
+    monkeypatch.setenv("FACELIB_WEIGHTS_DIR", str(weights))
+    direct = []
+    real_text, real_bytes = Path.write_text, Path.write_bytes
+
+    def spy_text(self, *args, **kwargs):
+        if ".pid" not in self.name:  # not a temporary file of atomic_path
+            direct.append(self)
+        return real_text(self, *args, **kwargs)
+
+    def spy_bytes(self, *args, **kwargs):
+        if ".pid" not in self.name:
+            direct.append(self)
+        return real_bytes(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", spy_text)
+    monkeypatch.setattr(Path, "write_bytes", spy_bytes)
+    written = zoo.write_docs(root)
+    assert len(written) >= 9 and direct == []
+    assert not [p for p in (*root.rglob("*"), *weights.rglob("*")) if ".pid" in p.name]
