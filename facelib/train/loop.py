@@ -511,15 +511,23 @@ class Trainer:
         through the one verification pipeline (:func:`facelib.verification.run`; rank 0, None elsewhere)."""
         if self.rank != 0 or not self.config.verify_benchmark:
             return None
+        return self.verify_result().accuracy
+
+    def verify_result(self, benchmark: str | None = None, pairs: int | None = None):
+        """The current model's :class:`facelib.evaluation.VerificationResult` (accuracy and its fold std) on
+        ``benchmark`` (default ``verify_benchmark``) with ``pairs`` of its pairs (default ``verify_pairs``)."""
         from ..embed import FaceEmbedder
         from ..verification import load_benchmark, prepare, run
 
-        bench = load_benchmark(self.config.verify_benchmark, self.config.verify_pairs, progress=False)
+        name = benchmark or self.config.verify_benchmark
+        if not name:
+            raise ValueError("verify_result: name a benchmark (the config's verify_benchmark is empty)")
+        bench = load_benchmark(name, pairs if benchmark else self.config.verify_pairs, progress=False)
         pack, pack_file = prepare(bench, progress=False, device=str(self.device))
         embedder = FaceEmbedder.from_module(self.model, self.config.model, self.config.space, self.device)
         self.model.eval()
         try:
-            return run(bench, pack, pack_file, embedder)[0].accuracy
+            return run(bench, pack, pack_file, embedder)[0]
         finally:
             self.model.train()
 
@@ -530,11 +538,16 @@ class Trainer:
             return None
         return self.teacher_cosine(self.holdout_indices)
 
-    @torch.no_grad()
     def teacher_cosine(self, indices: np.ndarray) -> float:
         """Mean cosine between the student's and the teacher's embeddings of the pack's faces ``indices``
         (no augmentation, no flip; the model is left in training mode). On training faces against the held-out
         ones it measures the fit gap: how much the student has memorised rather than learnt."""
+        return float(self.teacher_cosines(indices).mean())
+
+    @torch.no_grad()
+    def teacher_cosines(self, indices: np.ndarray) -> np.ndarray:
+        """``(K,)`` the cosine between the student's and the teacher's embedding of each face ``indices`` (as
+        :meth:`teacher_cosine`, face by face: a change's standard error comes from these)."""
         if self.targets is None:
             raise ValueError(f"{self.config.output}: teacher_cosine needs a teacher (config.teacher is empty)")
         indices = np.asarray(indices, np.int64)
@@ -543,7 +556,7 @@ class Trainer:
                              f"of {self.config.data}")
         self.model.eval()
         try:
-            total = 0.0
+            cosines = []
             for start in range(0, len(indices), 128):
                 chunk = indices[start:start + 128]
                 faces = torch.stack([self.data[int(k)][0] for k in chunk]).to(self.device).float() / 255.0
@@ -551,8 +564,9 @@ class Trainer:
                 with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32,
                                     enabled=self.amp_dtype is not None):
                     student = self.model(x, rois) if rois is not None else self.model(x)
-                total += (1.0 - distillation_loss(student, self.targets[chunk, 0].to(self.device))).item() * len(chunk)
-            return total / len(indices)
+                target = self.targets[chunk, 0].to(self.device)
+                cosines.append(torch.nn.functional.cosine_similarity(student.float(), target.float(), dim=1).cpu())
+            return torch.cat(cosines).numpy()
         finally:
             self.model.train()
 

@@ -45,3 +45,30 @@ def plot_history(history: Sequence[dict]) -> Figure:
     right.legend()
     right.grid(alpha=0.3)
     return fig
+
+
+def plot_lineage(records: Sequence[dict], models: Sequence[str] | None = None) -> Figure:
+    """What the full recipe did: the held-out cosine and the once-read LFW accuracy of every training segment that
+    led to the shipped ``models`` (``weights/lineage.jsonl`` records; default: every MobileFaceNet chain) against
+    the chain's cumulative steps, segments trained on a GPU marked with a square, on a CPU with a dot."""
+    names = list(models) if models is not None else list(dict.fromkeys(
+        r["model"] for r in records if r["model"].startswith("mobilefacenet")))
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    cosine_ax, lfw_ax = fig.subplots(1, 2)
+    for name in names:
+        chain = [r for r in records if r["model"] == name]
+        steps = [r["cumulative_steps"] for r in chain]
+        for ax, key in ((cosine_ax, "holdout_cosine"), (lfw_ax, "lfw")):
+            line = ax.plot(steps, [r[key] for r in chain], label=name, lw=1.2)[0]
+            for marker, on_gpu in (("s", True), (".", False)):
+                points = [(r["cumulative_steps"], r[key]) for r in chain if bool(r["gpu"]) == on_gpu]
+                if points:
+                    ax.plot(*zip(*points, strict=True), marker, color=line.get_color(), ms=5 if on_gpu else 4)
+    cosine_ax.set_ylabel("held-out student-teacher cosine")
+    lfw_ax.set_ylabel("LFW accuracy (%), read once per segment")
+    lfw_ax.set_ylim(85, 100)
+    for ax in (cosine_ax, lfw_ax):
+        ax.set_xlabel("training steps of 64 faces, cumulative (squares: GPU segments)")
+        ax.grid(alpha=0.3)
+    cosine_ax.legend(fontsize=7)
+    return fig

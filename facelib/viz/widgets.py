@@ -82,6 +82,13 @@ class WarpExplorer:
         self.view.value = figure_png(self.figure())
         self.redraws += 1
 
+    def snapshot(self):
+        """The current figure as a static PNG (an ``IPython.display.Image``): displayed beside the explorer, it
+        shows in exported HTML opened without network, where drawing the widget needs its JavaScript from a CDN."""
+        from IPython.display import Image
+
+        return Image(data=self.view.value, format="png")
+
     def _changed(self, change) -> None:
         self.redraw()
 

@@ -87,3 +87,51 @@ def test_moving_the_angle_slider_redraws_the_figure_in_the_browser(voila, tmp_pa
             page.screenshot(path=str(tmp_path / "voila.png"))
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.notebook
+def test_the_explorer_shows_its_figure_in_html_opened_offline(data_env, tmp_path):
+    """Notebook 01 executed and exported as `make notebooks` does, opened from disk in Chromium with every network
+    request aborted (a classroom without network): the explorer's cell still shows its figure."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        message = "Debian's Chromium is not installed (apt-get install chromium); .ci/run installs it"
+        if os.environ.get("FACELIB_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(notebook, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    html, _ = HTMLExporter().from_notebook_node(notebook)
+    page_file = tmp_path / "01_warping_spaces.html"
+    page_file.write_text(html)
+    blocked = []
+
+    def offline(route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.route("**/*", offline)
+            page.goto(page_file.as_uri(), timeout=120_000)
+            cell = page.locator(".jp-Cell", has_text="explorer.snapshot()")
+            image = cell.locator(".jp-OutputArea img").first
+            image.wait_for(timeout=60_000)
+            image.scroll_into_view_if_needed()
+            width = image.evaluate("img => img.complete ? img.naturalWidth : 0")
+            page.screenshot(path=str(tmp_path / "offline.png"))
+        finally:
+            browser.close()
+    assert width >= 400, "the explorer's cell shows no figure offline"
+    assert blocked, "the export asked for nothing from the network, so this test did not block anything"

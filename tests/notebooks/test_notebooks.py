@@ -61,13 +61,15 @@ def test_notebook_03_runs_the_protocol_on_a_real_lfw_subset(data_env, tmp_path):
 
 
 @pytest.mark.notebook
-def test_notebook_02_trains_on_real_faces_and_reports_lfw(data_env, tmp_path):
+def test_notebook_02_shows_a_live_run_learn_beyond_its_noise_and_the_recorded_curves(data_env, tmp_path):
     text, figures = _execute("02_training.ipynb", tmp_path)
-    assert "record 0 labels (identity records):" in text and "training images of 40 identities" in text
-    assert "at random initialisation ->" in text and "after 40 steps" in text
-    before, after = (float(v) for v in re.search(r"student-teacher cosine: ([-\d.]+) -> ([-\d.]+)", text).groups())
-    # A user sees it learn, on identities it never trained on. Measured: 0.067 -> 0.136 (2 threads) and
-    # 0.117 (1 thread; bf16 rounding differs with the thread count): 5 held-out identities are a noisy
-    # metric, so the bar is half the smallest gain seen.
-    assert after > before + 0.025
-    assert figures >= 4  # samples, logit curves, augmentation, training curves
+    assert "record 0 labels (identity records):" in text and "483 training images of 30 identities" in text
+    found = re.search(r"held-out student-teacher cosine: ([-\d.]+) at step 0 -> ([-\d.]+) after 40 steps; "
+                      r"gain ([-+\d.]+) \+- ([\d.]+)", text)
+    before, after, gain, error = (float(v) for v in found.groups())
+    # it learns on faces it never trained on, by more than three standard errors of the per-face gain
+    assert after > before and gain > 3 * error > 0
+    lfw = re.search(r"LFW \(200 pairs\): ([\d.]+) \+- ([\d.]+) -> ([\d.]+) \+- [\d.]+ %", text)
+    lfw_before, noise, lfw_after = (float(v) for v in lfw.groups())
+    assert lfw_after >= lfw_before - noise  # no benchmark figure that falls beyond its noise
+    assert figures >= 5  # samples, logit curves, augmentation, the live curve, the recorded curves
