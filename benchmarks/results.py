@@ -87,7 +87,7 @@ def measure(name: str, kind: str, embedder, row: dict, groups: set[str], exclude
                    holdout={"faces": calibration.faces, "identities": calibration.identities,
                             "impostor_pairs": calibration.impostor_pairs, "genuine_pairs": calibration.genuine_pairs},
                    lfw_at_threshold=float(((distances < calibration.threshold) == same).mean()),
-                   subset_accuracy=subset.accuracy)
+                   subset_accuracy=subset.accuracy, subset_precision=getattr(embedder, "precision", None))
         done["holdout"] = stamp
     if "clean" in groups:
         for benchmark in ("cfp-ff", "cfp-fp"):
@@ -136,6 +136,25 @@ def machine() -> dict:
             "precision": resolve_precision("auto", torch.device("cpu"))}
 
 
+def write_docs_and_registry() -> None:
+    """Put each model's held-out threshold and CI-subset figure from ``weights/results.json`` into the registry,
+    then render every document from the data."""
+    rows = {row["name"]: row for row in read_results().get("rows", [])}
+    reg = read_registry()
+    models = []
+    for e in reg.models:
+        row = rows.get(e.name, {})
+        if "threshold" in row:
+            e = replace(e, threshold=round(row["threshold"], 4), subset_accuracy=round(100 * row["subset_accuracy"], 2),
+                        precision=row["subset_precision"],
+                        threshold_rule=(f"FAR {FAR:g} on the {row['holdout']['identities']} held-out pool identities "
+                                        f"({row['holdout']['faces']} faces; benchmarks/results.py)"))
+        models.append(e)
+    write_registry_file(replace(reg, models=tuple(models)))
+    for written in write_docs(ROOT):
+        print(f"rendered {written}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", metavar="NAME", help="measure only these rows (models or peers)")
@@ -156,14 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"no such row: {', '.join(unknown)}; rows: {', '.join(names)}")
     if args.render_only:
-        for written in write_docs(ROOT):
-            print(f"rendered {written}")
+        write_docs_and_registry()
         return 0
     previous = read_results()
     rows = {row["name"]: row for row in previous.get("rows", [])}
     groups = set(args.measure)
     info = machine()
     stamp = f"{date.today().isoformat()}, {info['precision']}, {info['cpu']} ({info['threads']} threads)"
+    peer_stamp = f"{date.today().isoformat()}, {info['cpu']} ({info['threads']} threads)"
     excluded = pool_cfp_folders()
     embedders = {}
     for entry in entries:
@@ -183,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         embedders[label] = embedder
         if label in wanted or peer in wanted:
             rows[label] = measure(label, "peer", embedder, rows.get(label, {}) | {"peer": peer}, groups, excluded,
-                                  stamp)
+                                  peer_stamp)
     order = [n for n in names if n in rows]
     timing = previous.get("timing", {})
     if "timing" in groups:
@@ -196,17 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     path = write_results(data)
     print(f"wrote {path}")
     if args.write_docs:
-        reg = read_registry()
-        models = tuple(replace(e, threshold=round(rows[e.name]["threshold"], 4),
-                               threshold_rule=(f"FAR {FAR:g} on the {rows[e.name]['holdout']['identities']} "
-                                               f"held-out pool identities ({rows[e.name]['holdout']['faces']} "
-                                               "faces; benchmarks/results.py)"),
-                               subset_accuracy=round(100 * rows[e.name]["subset_accuracy"], 2),
-                               precision=rows[e.name]["precision"])
-                       if e.name in rows and "threshold" in rows[e.name] else e for e in reg.models)
-        write_registry_file(replace(reg, models=models))
-        for written in write_docs(ROOT):
-            print(f"rendered {written}")
+        write_docs_and_registry()
     return 0
 
 

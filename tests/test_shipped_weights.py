@@ -47,7 +47,7 @@ def test_the_default_is_a_persons_decision_with_a_reason_not_the_highest_score()
     assert sum(e.default for e in ENTRIES) == 1 and REG.default in REG.names()
     assert len(REG.default_reason) > 80 and "LFW-disjoint" in REG.default_reason
     changelog = (ROOT / "CHANGELOG.md").read_text()
-    assert f"## {REG.release}" in changelog and f"default model: `{REG.default}`" in changelog
+    assert f"## {REG.release}" in changelog and f"Default model: `{REG.default}`" in changelog
 
 
 @pytest.mark.parametrize("space", SPACES)
