@@ -177,7 +177,7 @@ def rotation_figure(results: dict):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(10, 4))
     for row in results.get("rows", []):
         rotations = row.get("rotations")
         if not rotations:
@@ -189,7 +189,7 @@ def rotation_figure(results: dict):
     ax.set_ylabel(f"LFW accuracy, {results.get('check_pairs', 600)} pairs (%)")
     ax.set_xticks(list(ROTATIONS))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.set_title("Crop rotation: the rotation-robust polar model holds; the upright ones fall")
     fig.tight_layout()
     return fig

@@ -229,7 +229,7 @@ def test_an_ensemble_refuses_what_it_cannot_combine(lfw_subset, capsys):
     in_memory = FaceEmbedder.from_module(one.net, "iresnet18", "roi_tanh", flip=False)
     with pytest.raises(ValueError, match="a model in memory: an ensemble member must embed aligned faces"):
         V.EnsembleEmbedder([one, in_memory])
-    with pytest.raises(KeyError, match="no registered model named nobody"):
+    with pytest.raises(LookupError, match="no such model 'nobody'; known: "):
         V.space_ensemble(names=["nobody", "nobody2"])
     pair = V.EnsembleEmbedder([one, FaceEmbedder("iresnet18", "cartesian", flip=False)])
     with pytest.raises(ValueError, match="the same faces from 2 members"):
@@ -237,7 +237,7 @@ def test_an_ensemble_refuses_what_it_cannot_combine(lfw_subset, capsys):
     assert cli.main(["evaluate", "--ensemble", "--weights", "x", "--pairs", "100"]) == 2
     assert "--ensemble names its members itself" in capsys.readouterr().err
     assert cli.main(["evaluate", "--ensemble", "nobody", "--pairs", "100"]) == 2
-    assert "no registered model named nobody" in capsys.readouterr().err
+    assert "no such model 'nobody'; known: " in capsys.readouterr().err
 
 
 def test_cli_evaluates_the_space_ensemble(lfw_subset, tmp_path, capsys):
