@@ -111,6 +111,7 @@ class FaceEmbedder:
         self.precision = resolve_precision(precision, device)
         self.entry: WeightsEntry | None = None
         self.file_threshold: float | None = None  # a threshold recorded in an unregistered file's metadata
+        self._file_digest: str | None = None  # sha256 of a weights file given by path (hashed once)
         if weights is not None:
             model, space, weights = self._resolve_weights(weights, model, space)
         elif model is None or space is None:  # the shipped model for model and space (the default if neither)
@@ -135,11 +136,12 @@ class FaceEmbedder:
         self.device = torch.device(device)
         embedding_size, read, digest = 512, None, "random-seed0"
         if self.entry is not None:
-            verify_entry(self.entry)
+            if self._file_digest != self.entry.sha256:  # a file given by path was matched by this very hash
+                verify_entry(self.entry)
             embedding_size, digest = self.entry.embedding_size, self.entry.sha256
         elif weights is not None:
             read = read_state_dict(weights)  # once: for the embedding size and the weights themselves
-            embedding_size, digest = embedding_size_of(read[0], model), sha256sum(Path(weights))
+            embedding_size, digest = embedding_size_of(read[0], model), self._file_digest or sha256sum(Path(weights))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)  # without weights, a reproducible random initialisation (and embedding cache)
             self.net = create_model(model, embedding_size)
@@ -181,7 +183,8 @@ class FaceEmbedder:
             path = self.entry.path
             found_model, found_space = self.entry.model, self.entry.space
         else:
-            self.entry = entry_for_file(path)
+            self._file_digest = sha256sum(path)
+            self.entry = entry_for_file(path, self._file_digest)
             if self.entry is not None:
                 found_model, found_space = self.entry.model, self.entry.space
             else:

@@ -259,11 +259,12 @@ def find_weights(model: str | None = None, space: str | None = None, name: str |
     return next((e for e in matches if e.default), (upright or matches or [None])[0])
 
 
-def entry_for_file(path: str | Path) -> WeightsEntry | None:
-    """The shipped model whose sha256 is that of the file at ``path`` (None when it is none of them)."""
+def entry_for_file(path: str | Path, digest: str | None = None) -> WeightsEntry | None:
+    """The shipped model whose sha256 is that of the file at ``path`` (``digest``, when already computed); None
+    when it is none of them."""
     from .data.fetch import sha256sum
 
-    digest = sha256sum(Path(path))
+    digest = digest or sha256sum(Path(path))
     return next((e for e in registry() if e.sha256 == digest), None)
 
 

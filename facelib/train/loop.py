@@ -152,11 +152,6 @@ def learning_rate_factor(config: TrainConfig, step: int) -> float:
     return max(1.0 - progress, 0.0) ** 2
 
 
-def _atomic_save(obj, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
-
-
 def _keep_as_previous(current: Path, previous: Path) -> None:
     """Make ``previous`` a copy of ``current`` without ever removing ``current``: a hard link renamed into place
     (a full copy where the file system has no hard links)."""
