@@ -130,6 +130,12 @@ def test_shipped_weights_are_intact_small_and_carded(entry):
     assert entry.name in (ROOT / entry.recipe).read_text()
 
 
+def test_weights_holds_the_shipped_files_and_nothing_else():
+    # retired segments leave the tree (git history and weights/lineage.jsonl keep them)
+    on_disk = sorted(p.name for p in weights_dir().iterdir() if p.suffix in {".safetensors", ".pt", ".pth", ".bin"})
+    assert on_disk == sorted(e.path.name for e in ENTRIES)
+
+
 def test_configs_hold_the_zoo_recipes_and_the_base_ones_only():
     recipes = sorted(p.name for p in (ROOT / "configs").glob("*.py"))
     assert len(recipes) <= 12
