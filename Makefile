@@ -20,8 +20,9 @@ setup:
 
 notebooks: setup
 	mkdir -p $(OUT)
-	$(PYTHON) -m jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=$(NOTEBOOK_TIMEOUT) \
+	$(PYTHON) -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=$(NOTEBOOK_TIMEOUT) \
 		--output-dir $(OUT) $(NOTEBOOKS)
+	$(PYTHON) -m jupyter nbconvert --to html --output-dir $(OUT) $(addprefix $(OUT)/,$(notdir $(NOTEBOOKS)))
 	@echo "rendered notebooks: $(OUT)"
 
 test: setup

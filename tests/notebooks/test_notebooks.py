@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -31,11 +32,30 @@ def test_notebook_is_committed_without_outputs(path):
     assert any("parameters" in cell.metadata.get("tags", []) for cell in notebook.cells)
 
 
+def _code(notebook) -> list[str]:
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
 def _execute(name: str, tmp_path: Path):
+    """Runs notebook ``name`` headless; returns its outputs' text and its figure count.
+
+    With ``FACELIB_EXECUTED_NOTEBOOKS`` set (CI sets it to the folder ``make notebooks`` just wrote), the notebook
+    that run executed is read instead of running it a second time; its code must be the committed code, cell for
+    cell, so outputs of an older notebook cannot pass."""
     path = NOTEBOOKS[[p.name for p in NOTEBOOKS].index(name)]
     notebook = nbformat.read(path, as_version=4)
-    resources = {"metadata": {"path": str(tmp_path)}}
-    NotebookClient(notebook, timeout=900, kernel_name="python3", resources=resources).execute()
+    executed_dir = os.environ.get("FACELIB_EXECUTED_NOTEBOOKS")
+    if executed_dir:
+        executed_path = Path(executed_dir) / name
+        if not executed_path.is_file():
+            pytest.fail(f"FACELIB_EXECUTED_NOTEBOOKS={executed_dir} holds no {name}: run `make notebooks OUT={executed_dir}`")
+        executed = nbformat.read(executed_path, as_version=4)
+        if _code(executed) != _code(notebook):
+            pytest.fail(f"{executed_path} was executed from other code than notebooks/{name}: run `make notebooks` again")
+        notebook = executed
+    else:
+        resources = {"metadata": {"path": str(tmp_path)}}
+        NotebookClient(notebook, timeout=900, kernel_name="python3", resources=resources).execute()
     figures = sum("image/png" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
     return _outputs_text(notebook), figures
 
