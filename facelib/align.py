@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .detect import FaceDetector, NoFaceError, detect_faces
+from .detect import FaceDetector, NoFaceError, find_faces, refine_landmarks, strong_score, template_fit
 
 # The standard 112x112 ArcFace template (insightface), in the order above.
 ARCFACE_TEMPLATE = np.array(
@@ -101,6 +101,32 @@ def crop_face(image: np.ndarray, box: Sequence[float], margin: float = 0.2, size
     return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
 
 
+# Where a detector's box lies in the ArcFace-aligned crop when it has no ``box_in_aligned`` of its own: YuNet's.
+BOX_IN_ALIGNED = (15.4, 12.8, 94.3, 119.8)
+
+
+def box_crop(image: np.ndarray, box: Sequence[float], turns: int = 0, box_in_aligned: Sequence[float] = BOX_IN_ALIGNED,
+             size: int = ALIGNED_SIZE) -> np.ndarray:
+    """The box-only face: a ``(size, size, C)`` crop that frames the face of ``box`` (``(x1, y1, x2, y2)`` in
+    ``image``) as 5-point alignment would on average (the box placed where the detector's boxes lie in aligned
+    crops, ``box_in_aligned``), turned by ``turns`` quarter turns counter-clockwise (the turn of the photo in which
+    the detector found the face upright; :attr:`facelib.detect.Detections.turns`). No landmark is used: a face tilted
+    within its turn stays tilted, up to 45 degrees, for a rotation-robust model to carry."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    if not (x2 > x1 and y2 > y1):
+        raise ValueError(f"box must have x2 > x1 and y2 > y1; got {(x1, y1, x2, y2)}")
+    a1, b1, a2, b2 = box_in_aligned
+    width, height = (x2 - x1, y2 - y1) if turns % 2 == 0 else (y2 - y1, x2 - x1)
+    scale = (a2 - a1 + b2 - b1) / (width + height) * size / ALIGNED_SIZE
+    quarter = np.array([[0.0, 1.0], [-1.0, 0.0]])  # counter-clockwise on screen, image y pointing down
+    rotation = np.linalg.matrix_power(quarter, turns % 4)
+    target = np.array([(a1 + a2) / 2, (b1 + b2) / 2]) * size / ALIGNED_SIZE
+    centre = np.array([(x1 + x2) / 2, (y1 + y2) / 2])
+    linear = scale * rotation
+    matrix = np.hstack((linear, (target - linear @ centre)[:, None]))
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
+
+
 def template_landmarks(box: Sequence[float]) -> np.ndarray:
     """The ArcFace template's five points placed in a box ``(x1, y1, x2, y2)``: ``(5, 2)``."""
     x1, y1, x2, y2 = box
@@ -126,11 +152,14 @@ class AlignedFace:
     faces: int  # how many faces the detector found
     index: int  # which of them was used (-1 for a fallback)
     largest: int  # which of them is the largest (-1 when none): differs from ``index`` under ``centre``
+    weak: bool = False  # no face passed the confidence rule, so the most likely of the weak ones was used
+    roll: float = 0.0  # the face's in-plane angle in the photo, degrees counter-clockwise on screen (landmarks)
+    turns: int = 0  # quarter turns of the photo in which the detector found it (orientation "any"; else 0)
 
 
 def detect_and_align(image: np.ndarray, detector: FaceDetector, choice: str = "largest",
                      fallback_box: Callable[[np.ndarray], Sequence[float]] | None = None,
-                     align: bool = True) -> AlignedFace:
+                     align: bool = True, orientation: str = "upright", confident: bool = False) -> AlignedFace:
     """Detect -> choose one face -> align: the one step every caller (benchmark packs, training packs, the
     embedder) goes through.
 
@@ -141,12 +170,27 @@ def detect_and_align(image: np.ndarray, detector: FaceDetector, choice: str = "l
         choice: ``"largest"`` or ``"centre"`` (:data:`facelib.detect.FACE_CHOICES`).
         fallback_box: when no face is found, place the ArcFace template in ``fallback_box(image)``
             (status ``"fallback"``); without one, raise :class:`facelib.detect.NoFaceError`.
-        align: 5-point alignment to the ArcFace template (True) or a square crop around the box.
+        align: 5-point alignment to the ArcFace template (True; it removes the face's rotation for any model) or
+            the box-only path (:func:`box_crop`: the box framed as alignment would on average, turned by the quarter
+            turn it was found in; no landmark used, the face keeps its tilt within that turn).
+        orientation: ``"upright"`` or ``"any"`` (:func:`facelib.detect.find_faces`); with ``"any"`` a tilted face's
+            landmarks are looked for again with the face turned upright (:func:`facelib.detect.refine_landmarks`).
+        confident: ``choice`` takes only faces that pass the confidence rule
+            (:meth:`facelib.detect.Detections.plausible`); when none does, the most confident face is used and
+            ``weak`` is set. Off for benchmark packs detected upright, which keep release 0.1's choices.
     """
-    detections = detect_faces(detector, image)
+    detections = find_faces(detector, image, orientation)
+    weak = False
     if len(detections):
-        index = detections.choose(choice, image.shape)
+        candidates = np.arange(len(detections))
+        if confident:
+            passed = detections.plausible(strong_score(detector))
+            weak = not passed.any()
+            candidates = np.flatnonzero(passed) if passed.any() else np.argmax(detections.scores)[None]
+        index = int(candidates[detections.subset(candidates).choose(choice, image.shape)])
         box, landmarks = detections.boxes[index], detections.landmarks[index]
+        if orientation == "any":
+            landmarks = refine_landmarks(detector, image, box, landmarks)
         score, status, largest = float(detections.scores[index]), "detected", detections.largest()
     elif fallback_box is not None:
         box = np.asarray(fallback_box(image), np.float32)
@@ -154,5 +198,13 @@ def detect_and_align(image: np.ndarray, detector: FaceDetector, choice: str = "l
         score, status, index, largest = 0.0, "fallback", -1, -1
     else:
         raise NoFaceError(f"no face found in the image ({image.shape[1]}x{image.shape[0]} px)")
-    face = norm_crop(image, landmarks) if align else crop_face(image, box)
-    return AlignedFace(face, box, landmarks, score, status, len(detections), index, largest)
+    if align:
+        face = norm_crop(image, landmarks)
+    elif status == "detected":
+        turned = 0 if detections.turns is None else int(detections.turns[index])
+        face = box_crop(image, box, turned, getattr(detector, "box_in_aligned", BOX_IN_ALIGNED))
+    else:
+        face = crop_face(image, box)
+    roll = float(template_fit(landmarks)[0]) if status == "detected" else 0.0
+    turns = int(detections.turns[index]) if status == "detected" and detections.turns is not None else 0
+    return AlignedFace(face, box, landmarks, score, status, len(detections), index, largest, weak, roll, turns)

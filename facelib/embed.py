@@ -24,7 +24,15 @@ import torch.nn.functional as F
 from .align import ALIGNED_SIZE, detect_and_align
 from .data.fetch import sha256sum
 from .data.images import load_image
-from .detect import DEFAULT_DETECTOR, FACE_CHOICES, FaceDetector, NoFaceError, create_detector
+from .detect import (
+    DEFAULT_DETECTOR,
+    DEFAULT_ORIENTATION,
+    FACE_CHOICES,
+    ORIENTATIONS,
+    FaceDetector,
+    NoFaceError,
+    create_detector,
+)
 from .models import ALIGNED_ROI, create_model, input_spec, model_input  # noqa: F401 (ALIGNED_ROI re-exported)
 from .warp import SPACES
 from .weights import (
@@ -65,6 +73,9 @@ class PhotoEmbedding:
     faces: int  # how many faces the detector found
     index: int  # which of them was used (by the embedder's ``face_choice`` rule)
     face: np.ndarray  # (112, 112, 3) uint8, the aligned (or cropped) face that was embedded
+    score: float = 0.0  # the detector's score of that face
+    weak: bool = False  # no face passed the confidence rule: the most confident weak one was used
+    roll: float = 0.0  # its in-plane angle in the photo, degrees counter-clockwise on screen
 
 
 class FaceEmbedder:
@@ -94,6 +105,9 @@ class FaceEmbedder:
             where it is ~4x faster; fp32 elsewhere). Embeddings differ by ~1e-3 in cosine. Both run in
             channels-last memory layout (in fp32 MobileFaceNet 1.8-2.6x, iResNet-18 1.6x faster than NCHW on a
             2-core AMD EPYC, the same numbers to ~1e-6: ``python benchmarks/models.py``).
+        orientation: how :meth:`embed_photo` searches a photo: ``"any"`` (default: faces at any in-plane angle,
+            ~4x the upright detector's cost, the same faces on upright photos; ``benchmarks/orientation.py``) or
+            ``"upright"`` (:data:`facelib.detect.ORIENTATIONS`).
 
     Example:
         >>> import numpy as np
@@ -106,7 +120,8 @@ class FaceEmbedder:
 
     def __init__(self, model: str | None = None, space: str | None = None, weights: str | Path | None = None,
                  device: str | torch.device = "cpu", flip: bool = True, detector: str | FaceDetector = DEFAULT_DETECTOR,
-                 batch_size: int = 64, face_choice: str = "largest", precision: str = "fp32") -> None:
+                 batch_size: int = 64, face_choice: str = "largest", precision: str = "fp32",
+                 orientation: str = DEFAULT_ORIENTATION) -> None:
         device = checked_device(device)
         self.precision = resolve_precision(precision, device)
         self.entry: WeightsEntry | None = None
@@ -127,6 +142,9 @@ class FaceEmbedder:
         if face_choice not in FACE_CHOICES:
             raise ValueError(f"unknown face choice {face_choice!r}; choose one of {', '.join(FACE_CHOICES)}")
         self.face_choice = face_choice
+        if orientation not in ORIENTATIONS:
+            raise ValueError(f"unknown orientation {orientation!r}; choose one of {', '.join(ORIENTATIONS)}")
+        self.orientation = orientation
         if space not in SPACES:
             raise ValueError(f"unknown warping space {space!r}; choose one of {', '.join(SPACES)}")
         self.spec = input_spec(model)
@@ -166,7 +184,7 @@ class FaceEmbedder:
         embedder.file_threshold = None
         embedder.spec = input_spec(model)
         embedder.weights, embedder.trained, embedder._detector = None, True, DEFAULT_DETECTOR
-        embedder.face_choice, embedder.precision = "largest", "fp32"
+        embedder.face_choice, embedder.precision, embedder.orientation = "largest", "fp32", DEFAULT_ORIENTATION
         embedder.key = None  # weights that change while training: never cached
         return embedder
 
@@ -283,19 +301,22 @@ class FaceEmbedder:
         return self.embed(faces).numpy()
 
     def embed_photo(self, photo: str | Path | np.ndarray, align: bool = True) -> PhotoEmbedding:
-        """Detect, choose (``face_choice``), align (or crop), warp and embed one face of a photo (a path or an
-        ``(H, W, 3)`` uint8 RGB array).
+        """Detect (in ``orientation``), choose (``face_choice``, among faces that pass the confidence rule),
+        align (or, ``align=False``, crop around the box: the box-only path), warp and embed one face of a photo (a
+        path or an ``(H, W, 3)`` uint8 RGB array).
 
         Grayscale and RGBA files are converted to RGB. Raises ``FileNotFoundError`` / ``ValueError`` for
         unreadable files and :class:`NoFaceError` (naming the file) when no face is found.
         """
         image = load_image(photo) if isinstance(photo, (str, Path)) else np.asarray(photo)
         try:
-            found = detect_and_align(image, self.detector, self.face_choice, align=align)
+            found = detect_and_align(image, self.detector, self.face_choice, align=align,
+                                     orientation=self.orientation, confident=True)
         except NoFaceError as err:
             raise NoFaceError(f"{photo}: {err}" if isinstance(photo, (str, Path)) else str(err)) from None
         embedding = self.embed(found.face)[0].numpy()
-        return PhotoEmbedding(embedding, found.box, found.landmarks, found.faces, found.index, found.face)
+        return PhotoEmbedding(embedding, found.box, found.landmarks, found.faces, found.index, found.face,
+                              found.score, found.weak, found.roll)
 
 
 def checked_device(device: str | torch.device) -> torch.device:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -300,6 +301,78 @@ def rotation_curve(benchmark: Benchmark, pack: AlignedPack, pack_file: Path, emb
     draws."""
     return [(angle, result.accuracy) for angle, result, _ in run_rotations(benchmark, pack, pack_file, embedder,
                                                                             rotations)]
+
+
+PHOTO_ROTATION_DETECTOR = "yunet"  # the default pipeline's (facelib verify), not the LFW pack's MTCNN
+
+
+def prepare_photo_rotation(benchmark: Benchmark, degrees: float, orientation: str = "any",
+                           detector: str = PHOTO_ROTATION_DETECTOR, progress: bool = True, device: str = "cpu"
+                           ) -> dict[str, tuple[AlignedPack, Path]]:
+    """Packs of the benchmark's photos each turned by ``degrees`` (counter-clockwise on screen, on a canvas grown so
+    that nothing is cut off: :func:`facelib.data.images.rotate_image` with ``expand``) *before* detection, as a user's
+    rotated photo reaches the pipeline: detected in ``orientation``, the face chosen by the benchmark rule (nearest the
+    centre) among those that pass the confidence rule. One detection per photo gives two packs, cached:
+    ``{"aligned": 5-point alignment, "box": the box-only crop (:func:`facelib.align.box_crop`: framed by the box, turned
+    by the quarter turn the face was found in; no landmark is used)}``. A photo without a face falls back to the central
+    box of the turned photo (counted)."""
+    from .align import box_crop, crop_face, detect_and_align
+    from .detect import create_detector
+
+    stem = pack_path(benchmark, detector).stem
+    paths = {kind: data_dir() / "packs" / f"{stem}-photo{degrees:g}-{orientation}-{kind}.npz"
+             for kind in ("aligned", "box")}
+    packs = {}
+    for kind, path in paths.items():
+        if path.is_file():
+            try:
+                packs[kind] = (load_pack(path), path)
+            except PackError as err:
+                log.warning("rebuilding the turned-photo pack: %s", err)
+    if len(packs) == 2:
+        return packs
+    finder, keys = create_detector(detector, device=device), benchmark.keys()
+    start = time.perf_counter()
+    faces = {kind: np.zeros((len(keys), ALIGNED_SIZE, ALIGNED_SIZE, 3), np.uint8) for kind in paths}
+    boxes, landmarks = np.zeros((len(keys), 4), np.float32), np.zeros((len(keys), 5, 2), np.float32)
+    scores, status, weak = np.zeros(len(keys), np.float32), np.empty(len(keys), dtype="<U8"), []
+    for k, key in enumerate(tqdm(keys, desc=f"{benchmark.name} photos turned {degrees:g}", disable=not progress)):
+        photo = rotate_image(load_image(benchmark.root / key), degrees, expand=True)[0]
+        found = detect_and_align(photo, finder, "centre", central_box, orientation=orientation, confident=True)
+        faces["aligned"][k] = found.face
+        faces["box"][k] = (box_crop(photo, found.box, found.turns) if found.status == "detected" else
+                           crop_face(photo, found.box))
+        boxes[k], landmarks[k], scores[k], status[k] = found.box, found.landmarks, found.score, found.status
+        if found.weak:
+            weak.append(key)
+    seconds = time.perf_counter() - start
+    fallbacks = [key for key, s in zip(keys, status, strict=True) if s == "fallback"]
+    for kind, path in paths.items():
+        report = {"name": benchmark.name, "images": len(keys), "detected": len(keys) - len(fallbacks),
+                  "fallback": len(fallbacks), "face_choice": "centre", "detector": detector, "format": FORMAT_VERSION,
+                  "photo_rotation": degrees, "orientation": orientation, "alignment": kind, "weak": len(weak),
+                  "seconds": round(seconds, 1), "ms_per_image": round(1000 * seconds / max(len(keys), 1), 1),
+                  "fallback_images": fallbacks, "weak_images": weak}
+        save_pack(AlignedPack(list(keys), faces[kind], boxes, landmarks, scores, status, report), path)
+        packs[kind] = (load_pack(path), path)
+    return packs
+
+
+def run_photo_rotations(benchmark: Benchmark, embedder: Embedder, rotations: Sequence[float], orientation: str = "any",
+                        alignment: str = "aligned", detector: str = PHOTO_ROTATION_DETECTOR, progress: bool = True
+                        ) -> list[tuple[float, VerificationResult, np.ndarray]]:
+    """:func:`run` on the benchmark's photos turned by each angle before detection (:func:`prepare_photo_rotation`),
+    ``alignment`` ``"aligned"`` (5 points) or ``"box"``: ``[(degrees, result, distances)]``; each result's ``extra``
+    holds the pack's report (photos without a face, weak detections, detection ms a photo)."""
+    if alignment not in ("aligned", "box"):
+        raise ValueError(f"alignment must be 'aligned' or 'box'; got {alignment!r}")
+    out = []
+    for angle in rotations:
+        pack, path = prepare_photo_rotation(benchmark, float(angle), orientation, detector, progress)[alignment]
+        result, distances = run(benchmark, pack, path, embedder)
+        result.extra.update({"photo_rotation": float(angle), "orientation": orientation, "alignment": alignment})
+        out.append((float(angle), result, distances))
+    return out
 
 
 def cfp_folder(key: str) -> str:

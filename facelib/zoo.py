@@ -170,14 +170,68 @@ def default_paragraph(reg: Registry) -> str:
             f"{reg.default_reason}")
 
 
+PHOTO_COMMAND = "python benchmarks/photo_rotation.py --write-docs"
+
+
+def photo_rotation_table(results: dict) -> str:
+    """The rotated-photo rows of ``results["photo_rotation"]`` as a Markdown table (angles as columns), with its
+    caption: pairs, detector, the detection cost beside the upright detector's, and its stamp."""
+    section = results.get("photo_rotation")
+    if not section or not section.get("rows"):
+        return f"No rotated-photo figures yet: `{PHOTO_COMMAND}`."
+    angles = sorted({a for row in section["rows"] for a in row["accuracy"]}, key=float)
+    lines = ["| pipeline | model | " + " | ".join(f"{a} deg" for a in angles) + " | worst |",
+             "|---|---|" + "---|" * (len(angles) + 1)]
+    for row in section["rows"]:
+        cells = []
+        for a in angles:
+            value = row["accuracy"].get(a)
+            missed = row.get("no_face", {}).get(a, 0)
+            cells.append("-" if value is None else f"{100 * value:.2f}" + (f" ({missed} no face)" if missed else ""))
+        worst = min(row["accuracy"].values())
+        lines.append(f"| {row['label']} | `{row['model']}` | " + " | ".join(cells) + f" | {100 * worst:.2f} |")
+    cost = section.get("detection", {})
+    caption = (f"LFW accuracy (10 folds, {section['pairs']} pairs, {section['photos']} photos) with every photo turned "
+               f"before detection (canvas grown, nothing cut off); {section['detector']} detection, the face nearest "
+               "the centre among those that pass the confidence rule; '(n no face)': photos aligned by the central "
+               f"box. Measured {section['measured']}.")
+    if cost:
+        caption += (f" Detection in any orientation: {cost['any_ms']:.1f} ms a photo against {cost['upright_ms']:.1f} "
+                    f"upright ({cost['ratio']:.2f}x; {cost['photos']} photos turned by "
+                    f"{'/'.join(f'{a:g}' for a in cost.get('angles', []))} degrees, interleaved, best of 2); on "
+                    f"{cost['upright_photos']} upright photos it chose the upright detector's face in "
+                    f"{cost['upright_same_face']}.")
+    return "\n".join(lines) + "\n\n" + caption + f" Regenerate: `{PHOTO_COMMAND}`."
+
+
+def landmark_table(results: dict) -> str:
+    """Detection of turned photos, upright only against any orientation: faces found, landmarks in place, roll
+    error (``results["photo_rotation"]["landmarks"]``), as a Markdown table."""
+    rows = (results.get("photo_rotation") or {}).get("landmarks")
+    if not rows:
+        return f"No figures yet: `{PHOTO_COMMAND}`."
+    lines = ["| photo turned (deg) | search | faces found | landmarks within 0.1 / 0.3 eye distance | weak | "
+             "median roll error (deg) |", "|---|---|---|---|---|---|"]
+    for row in sorted(rows, key=lambda r: (r["angle"], r["orientation"] != "upright")):
+        roll = "-" if row["roll_error_median"] is None else f"{row['roll_error_median']:.1f}"
+        lines.append(f"| {row['angle']:g} | {row['orientation']} | {row['found']} / {row['photos']} | "
+                     f"{row['within_0.1']} / {row['within_0.3']} | {row['weak']} | {roll} |")
+    return "\n".join(lines) + (f"\n\nYuNet on LFW photos turned before detection, the face nearest the centre among "
+                               "confident ones; landmarks compared with the upright photo's mapped into the turned "
+                               f"one. `{PHOTO_COMMAND}`.")
+
+
 def rotation_figure(results: dict):
-    """LFW accuracy against the crop rotation for every row that has one (a matplotlib figure)."""
+    """LFW accuracy against the angle: aligned crops rotated (every row that has a crop curve) beside whole photos
+    turned before detection (``results["photo_rotation"]``), as a matplotlib figure."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(10, 4))
+    photo = (results.get("photo_rotation") or {}).get("rows")
+    fig, axes = plt.subplots(1, 2 if photo else 1, figsize=(14 if photo else 10, 4.2), squeeze=False)
+    ax = axes[0, 0]
     for row in results.get("rows", []):
         rotations = row.get("rotations")
         if not rotations:
@@ -189,8 +243,22 @@ def rotation_figure(results: dict):
     ax.set_ylabel(f"LFW accuracy, {results.get('check_pairs', 600)} pairs (%)")
     ax.set_xticks(list(ROTATIONS))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    ax.set_title("Crop rotation: the rotation-robust polar model holds; the upright ones fall")
+    ax.set_title("Aligned crops rotated: the rotation-robust polar model holds", fontsize=10)
+    if photo:
+        ax.legend(fontsize=6, loc="lower left")
+        right = axes[0, 1]
+        for row in photo:
+            angles = sorted(row["accuracy"], key=float)
+            right.plot([float(a) for a in angles], [100 * row["accuracy"][a] for a in angles], marker="o",
+                       label=f"{row['label']} ({row['model']})", linestyle="--" if row["model"] == "sface" else "-")
+        right.set_xlabel("whole photo turned before detection (degrees)")
+        right.set_ylabel(f"LFW accuracy, {results['photo_rotation']['pairs']} pairs (%)")
+        right.set_xticks(sorted({float(a) for row in photo for a in row["accuracy"]}))
+        right.grid(alpha=0.3)
+        right.legend(fontsize=6, loc="lower left")
+        right.set_title("Whole photos turned: detection in any orientation", fontsize=10)
+    else:
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig
 
@@ -288,7 +356,9 @@ def blocks(reg: Registry, results: dict, lineage: list[dict]) -> dict[str, str]:
     """``{tag: text}`` of the blocks that README.md and docs/findings.md hold."""
     return {"zoo-table": zoo_table(reg, results) + "\n\n" + table_caption(results),
             "zoo-default": default_paragraph(reg),
-            "zoo-chains": chains_table(reg, lineage)}
+            "zoo-chains": chains_table(reg, lineage),
+            "photo-rotation": photo_rotation_table(results),
+            "orientation-landmarks": landmark_table(results)}
 
 
 def write_docs(root: str | Path) -> list[Path]:

@@ -75,15 +75,17 @@ def to_image(tensor: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
-def rotate_image(image: np.ndarray, degrees: float, centre: tuple[float, float] | None = None
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def rotate_image(image: np.ndarray, degrees: float, centre: tuple[float, float] | None = None,
+                 expand: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Rotate an ``(H, W, C)`` image in-plane by ``degrees`` **counter-clockwise on screen** about ``centre``
     (``(x, y)`` pixels; default the image centre ``((W - 1) / 2, (H - 1) / 2)``), bilinear, black outside.
 
-    Returns the rotated image (same shape and dtype) and the ``(2, 3)`` matrix that maps a point ``(x, y, 1)``
-    of the original to the rotated image. facelib's one image rotation: the verification rotation curves and
-    the warping figures both use it. Warps take the opposite sign and radians (their ``angular_offsets``
-    turn the RoI frame *clockwise* on screen); :func:`facelib.warp.functional.offset_for_rotation` converts.
+    Returns the rotated image (same shape and dtype; with ``expand``, on a canvas grown to hold the whole rotated
+    image, so that no corner is cut off: how a photo is turned) and the ``(2, 3)`` matrix that maps a point
+    ``(x, y, 1)`` of the original to the rotated image. facelib's one image rotation: the verification rotation curves
+    (crops and whole photos) and the warping figures all use it. Warps take the opposite sign and radians (their
+    ``angular_offsets`` turn the RoI frame *clockwise* on screen);
+    :func:`facelib.warp.functional.offset_for_rotation` converts.
     """
     height, width = image.shape[:2]
     if centre is None:
@@ -91,6 +93,20 @@ def rotate_image(image: np.ndarray, degrees: float, centre: tuple[float, float] 
     matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), float(degrees), 1.0)
     if degrees == 0:
         return image, matrix
+    if expand:
+        if degrees % 90 == 0:  # exact: pixels only move
+            turned = np.ascontiguousarray(np.rot90(image, int(degrees // 90) % 4))
+            turns = int(degrees // 90) % 4
+            w, h = width - 1, height - 1
+            matrix = {1: [[0, 1, 0], [-1, 0, w]], 2: [[-1, 0, w], [0, -1, h]], 3: [[0, -1, h], [1, 0, 0]]}[turns]
+            return turned, np.array(matrix, np.float64)
+        corners = np.array([[0, 0, 1], [width - 1, 0, 1], [0, height - 1, 1], [width - 1, height - 1, 1]]) @ matrix.T
+        low, high = corners.min(axis=0), corners.max(axis=0)
+        size = np.ceil(high - low - 1e-6).astype(int) + 1
+        matrix[:, 2] -= low
+        rotated = cv2.warpAffine(np.ascontiguousarray(image), matrix, (int(size[0]), int(size[1])),
+                                 flags=cv2.INTER_LINEAR, borderValue=0)
+        return rotated.reshape(int(size[1]), int(size[0]), *image.shape[2:]), matrix
     rotated = cv2.warpAffine(np.ascontiguousarray(image), matrix, (width, height), flags=cv2.INTER_LINEAR,
                              borderValue=0)
     return rotated.reshape(image.shape), matrix

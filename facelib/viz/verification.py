@@ -98,3 +98,38 @@ def plot_pair_gallery(faces_a: np.ndarray, faces_b: np.ndarray, captions: Sequen
     if title:
         fig.suptitle(title, fontsize=9)
     return fig
+
+
+def plot_turned_photo(photo: np.ndarray, detector, degrees: float) -> Figure:
+    """One ``(H, W, 3)`` uint8 RGB photo turned by ``degrees`` (canvas grown) and searched upright only and in any
+    orientation: each search's faces (box, five landmarks, the left eye marked), and the face each aligns."""
+    import matplotlib.pyplot as plt
+
+    from ..align import detect_and_align
+    from ..data.images import rotate_image
+    from ..detect import NoFaceError, find_faces
+
+    turned = rotate_image(photo, degrees, expand=True)[0]
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.6), gridspec_kw={"width_ratios": [2.2, 1, 2.2, 1]})
+    for k, orientation in enumerate(("upright", "any")):
+        ax, crop_ax = axes[2 * k], axes[2 * k + 1]
+        ax.imshow(turned)
+        found = find_faces(detector, turned, orientation)
+        for box, score, points in zip(found.boxes, found.scores, found.landmarks, strict=True):
+            x1, y1, x2, y2 = box
+            ax.add_patch(plt.Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, color="lime", linewidth=1.5))
+            ax.plot(points[:, 0], points[:, 1], "o", color="yellow", markersize=3)
+            ax.plot(points[0, 0], points[0, 1], "o", color="red", markersize=4)  # ArcFace order: the left eye first
+            ax.text(x1, y1 - 3, f"{score:.2f}", color="lime", fontsize=8)
+        ax.set_title(f"{orientation}: {len(found)} face(s)", fontsize=9)
+        ax.axis("off")
+        try:
+            aligned = detect_and_align(turned, detector, "centre", orientation=orientation, confident=True)
+            crop_ax.imshow(aligned.face)
+            crop_ax.set_title(f"aligned{' (weak)' if aligned.weak else ''}, roll {aligned.roll:+.0f}", fontsize=9)
+        except NoFaceError:
+            crop_ax.set_title("no face", fontsize=9)
+        crop_ax.axis("off")
+    fig.suptitle(f"the photo turned by {degrees:g} degrees", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -48,10 +48,12 @@ def _execute(name: str, tmp_path: Path):
     if executed_dir:
         executed_path = Path(executed_dir) / name
         if not executed_path.is_file():
-            pytest.fail(f"FACELIB_EXECUTED_NOTEBOOKS={executed_dir} holds no {name}: run `make notebooks OUT={executed_dir}`")
+            pytest.fail(f"FACELIB_EXECUTED_NOTEBOOKS={executed_dir} holds no {name}: run "
+                        f"`make notebooks OUT={executed_dir}`")
         executed = nbformat.read(executed_path, as_version=4)
         if _code(executed) != _code(notebook):
-            pytest.fail(f"{executed_path} was executed from other code than notebooks/{name}: run `make notebooks` again")
+            pytest.fail(f"{executed_path} was executed from other code than notebooks/{name}: run `make notebooks` "
+                        "again")
         notebook = executed
     else:
         resources = {"metadata": {"path": str(tmp_path)}}
@@ -77,7 +79,10 @@ def test_notebook_03_runs_the_protocol_on_a_real_lfw_subset(data_env, tmp_path):
     assert "SFace (peer, trained)" in text and "VAL@FAR=0.001" in text
     assert "fold threshold d" not in text and "threshold d" in text
     assert "30 deg:" in text and "90 deg:" in text
-    assert figures >= 6  # galleries of worst mistakes appear only when there are any
+    # section 8: whole photos turned before detection, verified as well as upright (200 pairs: 1 point is 2 pairs)
+    turned = dict(re.findall(r"photos turned (\d+) deg: ([\d.]+)% \(0 without a face", text))
+    assert set(turned) == {"0", "90"} and abs(float(turned["0"]) - float(turned["90"])) <= 1.0, turned
+    assert figures >= 8  # galleries of worst mistakes appear only when there are any
 
 
 @pytest.mark.notebook
