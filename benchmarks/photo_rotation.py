@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from facelib.data.images import load_image, rotate_image
-from facelib.detect import create_detector, find_faces
+from facelib.detect import create_detector
 from facelib.embed import FaceEmbedder
 from facelib.peers import SFaceEmbedder
 from facelib.verification import PHOTO_ROTATION_DETECTOR, load_benchmark, run_photo_rotations
@@ -43,33 +43,45 @@ ROTATION_ROBUST = "mobilefacenet_roi_tanh_polar.distill_pool_rot"
 
 
 def detection_cost(keys: list[str], root: Path, angles: list[float], repeats: int = 2) -> dict:
-    """ms a photo of YuNet upright and in any orientation, interleaved photo by photo (best of ``repeats``), on the
-    photos turned by each angle; and, on the upright photos, how far the face chosen in any orientation lies from the
-    upright detector's (mean landmark distance over the inter-ocular distance)."""
+    """ms a photo of YuNet upright and in any orientation (the search and, for a tilted face, its second look:
+    :func:`facelib.align.detect_and_align`), interleaved photo by photo (best of ``repeats``), on the photos turned
+    by each angle; and, on the upright photos, how far the face chosen in any orientation lies from the upright
+    detector's (mean landmark distance over the inter-ocular distance)."""
+    from facelib.align import detect_and_align
+    from facelib.detect import NoFaceError
+
     detector = create_detector(PHOTO_ROTATION_DETECTOR)
-    times = {"upright": 0.0, "any": 0.0}
+    times = {(angle, mode): 0.0 for angle in angles for mode in ("upright", "any")}
     shifts = []
     for key in keys:
         photo = load_image(root / key)
         for angle in angles:
             turned = rotate_image(photo, angle, expand=True)[0]
             chosen = {}
-            for mode in times:
+            for mode in ("upright", "any"):
                 best = np.inf
                 for _ in range(repeats):
                     start = time.perf_counter()
-                    found = find_faces(detector, turned, mode)
+                    try:
+                        found = detect_and_align(turned, detector, "centre", orientation=mode, confident=True)
+                    except NoFaceError:
+                        found = None
                     best = min(best, time.perf_counter() - start)
-                times[mode] += best
-                if len(found):
-                    chosen[mode] = found.landmarks[found.nearest_centre(turned.shape)]
+                times[(angle, mode)] += best
+                if found is not None:
+                    chosen[mode] = found.landmarks
             if angle == 0 and len(chosen) == 2:
                 iod = np.linalg.norm(chosen["upright"][0] - chosen["upright"][1])
                 shifts.append(float(np.linalg.norm(chosen["any"] - chosen["upright"], axis=1).mean() / iod))
+    per_angle = {f"{angle:g}": {"upright_ms": round(1000 * times[(angle, "upright")] / len(keys), 2),
+                                "any_ms": round(1000 * times[(angle, "any")] / len(keys), 2),
+                                "ratio": round(times[(angle, "any")] / times[(angle, "upright")], 2)}
+                 for angle in angles}
+    total = {mode: sum(t for (_, m), t in times.items() if m == mode) for mode in ("upright", "any")}
     count = len(keys) * len(angles)
-    upright, anywhere = 1000 * times["upright"] / count, 1000 * times["any"] / count
-    return {"photos": count, "angles": [float(a) for a in angles], "upright_ms": round(upright, 2),
-            "any_ms": round(anywhere, 2), "ratio": round(anywhere / upright, 2),
+    return {"photos": count, "angles": [float(a) for a in angles], "per_angle": per_angle,
+            "upright_ms": round(1000 * total["upright"] / count, 2), "any_ms": round(1000 * total["any"] / count, 2),
+            "ratio": round(total["any"] / total["upright"], 2),
             "upright_same_face": int(sum(s < 0.05 for s in shifts)), "upright_photos": len(shifts),
             "upright_shift_max": round(max(shifts), 4) if shifts else None}
 

@@ -290,14 +290,15 @@ def strong_score(detector: FaceDetector) -> float:
     return float(getattr(detector, "strong_score", 0.9))
 
 # How faces are searched for: ``upright`` runs the detector on the photo as it is; ``any`` also on the photo turned
-# by 90, 180 and 270 degrees (exact: pixels are only moved), maps boxes and landmarks back, and keeps one detection
-# per face: the one found in the turn that shows it most nearly upright, so that its landmarks come in the
-# anatomical ArcFace order whatever the photo's orientation. Every face is then within 45 degrees of upright in one
-# of the four. Default ``any``, measured: on upright LFW photos the same faces as ``upright``, at ~4x the detector's
-# cost (benchmarks/orientation.py).
+# by 90, 180 and 270 degrees (exact: pixels are only moved) unless the photo as it is holds a confident upright face,
+# maps boxes and landmarks back, and keeps one reading per face, the right way up, so that its landmarks come in the
+# anatomical ArcFace order whatever the photo's orientation (:func:`detect_any_orientation`). Every face is within
+# 45 degrees of upright in one of the four turns. Default ``any``: measured on LFW photos turned before detection
+# (benchmarks/photo_rotation.py; README), the same faces as ``upright`` on upright photos at about its cost.
 ORIENTATIONS = ("upright", "any")
 DEFAULT_ORIENTATION = "any"
 MERGE_IOU = 0.4  # detections of one face found in different turns overlap by more than this
+MERGE_CENTRE = 0.35  # or their landmarks' centres lie within this fraction of the face box's side
 
 
 def _turn_back(points: np.ndarray, turns: int, width: int, height: int, edges: bool) -> np.ndarray:
@@ -325,14 +326,54 @@ def _box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area(box) + area(boxes) - inter, 1e-9)
 
 
+def _apart(a: np.ndarray, b: float) -> np.ndarray:
+    """Degrees between angles ``a`` and ``b``, in [0, 180]."""
+    return np.abs((np.asarray(a) - b + 180) % 360 - 180)
+
+
+def _camp(anchor: int, members: np.ndarray, rolls: np.ndarray, scores: np.ndarray, landmarks: list[np.ndarray]
+          ) -> tuple[int, np.ndarray]:
+    """One reading of a face: the readings of ``members`` within 60 degrees of ``anchor``'s roll agree on which way
+    is up, and each underestimates the tilt it saw in its own turn, in opposite directions, so their score-weighted
+    mean roll is the better estimate; returns ``anchor`` and its landmarks turned about their centre to that roll."""
+    import cv2
+
+    camp = members[_apart(rolls[members], rolls[anchor]) < 60]
+    offsets = np.radians(rolls[camp] - rolls[anchor])
+    mean = np.degrees(np.arctan2((scores[camp] * np.sin(offsets)).sum(), (scores[camp] * np.cos(offsets)).sum()))
+    points = np.asarray(landmarks[anchor], np.float64)
+    centre = points.mean(axis=0)
+    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), float(mean), 1.0)
+    return anchor, (points @ matrix[:, :2].T + matrix[:, 2]).astype(np.float32)
+
+
+# The search in any orientation stops after the photo as it is when that finds a face that passes the confidence
+# rule within this many degrees of upright: the photo is upright, and faces in one photo share its orientation.
+EARLY_ROLL = 15.0
+EARLY_SCORE = 0.9
+
+
+def _upright_enough(detections: Detections, detector: FaceDetector) -> bool:
+    """Whether ``detections`` (of the photo as it is) hold a confident face within :data:`EARLY_ROLL` of upright."""
+    if not len(detections):
+        return False
+    confident = detections.plausible(EARLY_SCORE) & (np.abs(detections.rolls()) <= EARLY_ROLL)
+    return bool(confident.any())
+
+
 def detect_any_orientation(detector: FaceDetector, image: np.ndarray, max_side: int = MAX_DETECT_SIDE
                            ) -> Detections:
     """Faces in ``image`` (``(H, W, 3)`` uint8 RGB) at any in-plane angle: :func:`detect_faces` on the photo
-    turned by 0, 90, 180 and 270 degrees, boxes and landmarks mapped back to ``image``'s coordinates.
+    turned by 0, 90, 180 and 270 degrees, boxes and landmarks mapped back to ``image``'s coordinates. The search
+    stops after the photo as it is when that holds a confident face within :data:`EARLY_ROLL` of upright (then it
+    costs what upright detection does, and finds what it finds; a photo that also holds a face at another angle
+    keeps that one unseen).
 
-    One face is usually found in two or three turns; of detections that overlap (IoU above :data:`MERGE_IOU`) the
-    one kept is found in the turn that shows the face nearest upright (its landmarks' roll in that turn within
-    45 degrees), the most confident among those, else the most confident. Most confident first."""
+    One face is usually found in several turns; of detections that overlap (IoU above :data:`MERGE_IOU`) one is
+    kept. Its detections fall in two camps, right way up and upside down (below); each camp's reading is turned to
+    the mean roll of the readings that agree with it (:func:`_camp`), the detector looks again at a patch turned so
+    that each reading's face would be upright, and the reading whose look scores higher is kept, with the look's
+    landmarks. Most confident first; ``turns`` says in which turn each was found."""
     import cv2
 
     image = _check_image(image)
@@ -342,31 +383,62 @@ def detect_any_orientation(detector: FaceDetector, image: np.ndarray, max_side: 
         size = (max(round(image.shape[1] * factor), 1), max(round(image.shape[0] * factor), 1))
         image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     height, width = image.shape[:2]
-    found = []  # (box, score, landmarks, roll within its turn, turns)
+    found = []  # (box, score, landmarks, turns), in the photo's coordinates
     views = getattr(detector, "takes_views", False)  # a detector that copies its input anyway takes a turned view
     for turns in range(4):
         turned = np.rot90(image, turns) if views or not turns else np.ascontiguousarray(np.rot90(image, turns))
         detections = detector.detect(turned)
-        for box, score, points, roll in zip(detections.boxes, detections.scores, detections.landmarks,
-                                            detections.rolls(), strict=True):
+        if turns == 0 and _upright_enough(detections, detector):  # an upright photo costs one detector run
+            merged = Detections(detections.boxes, detections.scores, detections.landmarks,
+                                np.zeros(len(detections), int))
+            return merged if factor == 1.0 else merged.rescaled(1.0 / factor)
+        for box, score, points in zip(detections.boxes, detections.scores, detections.landmarks, strict=True):
             corners = _turn_back(box.reshape(2, 2), turns, width, height, edges=True)
             box = np.concatenate([corners.min(axis=0), corners.max(axis=0)])
-            found.append((box, float(score), _turn_back(points, turns, width, height, edges=False), float(roll),
-                          turns))
+            found.append((box, float(score), _turn_back(points, turns, width, height, edges=False), turns))
     if not found:
         return Detections.empty()
-    # preference: found nearly upright in its turn, then the score
-    order = sorted(range(len(found)), key=lambda k: (abs(found[k][3]) > 45, -found[k][1]))
+    # YuNet finds one face in every turn, each time with its landmarks labelled as if the face were upright in that
+    # turn, so its detections of one face fall in two camps, 180 degrees apart in roll: right way up and upside down
+    # (two eyes, a nose and two mouth corners fit the template either way up, and the scores differ by a few
+    # hundredths: the upside-down reading wins by score for ~1 in 4 faces tilted 45 degrees). Looked at turned
+    # upright and upside down, the same face scores apart: on photos turned by 0, 90 and 180 degrees the upright
+    # turn's score was the higher for every face (benchmarks/photo_rotation.py, docs/findings.md).
     boxes = np.stack([f[0] for f in found])
+    scores = np.array([f[1] for f in found])
+    rolls = template_fits(np.stack([f[2] for f in found]))[0]
+    centres = np.stack([f[2].mean(axis=0) for f in found])
+    sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     kept, taken = [], np.zeros(len(found), bool)
-    for k in order:
-        if taken[k]:
+    for seed in np.argsort(-scores):
+        if taken[seed]:
             continue
-        kept.append(k)
-        taken |= _box_iou(boxes[k], boxes) > MERGE_IOU
-    kept.sort(key=lambda k: -found[k][1])
-    merged = Detections(boxes[kept].astype(np.float32), np.array([found[k][1] for k in kept], np.float32),
-                        np.stack([found[k][2] for k in kept]).astype(np.float32), np.array([found[k][4] for k in kept]))
+        # the same face: boxes that overlap, or landmarks centred within a third of the face's size (a face tilted
+        # 45 degrees gets boxes of other sizes in different turns)
+        near = np.linalg.norm(centres - centres[seed], axis=1) < MERGE_CENTRE * sides[seed]
+        members = np.flatnonzero(~taken & ((_box_iou(boxes[seed], boxes) > MERGE_IOU) | near))
+        members = members if len(members) else np.array([seed])
+        taken[members] = True
+        readings = [_camp(seed, members, rolls, scores, [f[2] for f in found])]
+        other = members[_apart(rolls[members], rolls[seed]) > 120]  # the other way up (sideways is no rival)
+        if len(other):
+            readings.append(_camp(int(other[np.argmax(scores[other])]), members, rolls, scores, [f[2] for f in found]))
+            looks = [_look(detector, image, points, sides[seed], template_fit(points)[0], LOOK_FACE)
+                     for _, points in readings]
+            better = int(np.argmax([-1.0 if look is None else look[0] for look in looks]))
+            best, points = readings[better]
+            if looks[better] is not None and LOOK_FACE >= sides[seed]:  # a look at full resolution: its landmarks
+                points = looks[better][1]
+        else:
+            best, points = readings[0]
+        if _apart(rolls[best], 90 * round(rolls[best] / 90)) <= REFINE_ROLL:
+            points = found[best][2]  # found upright in its own turn: its landmarks stand as the detector gave them
+        kept.append((best, points))
+    kept.sort(key=lambda k: -found[k[0]][1])
+    merged = Detections(boxes[[k for k, _ in kept]].astype(np.float32),
+                        np.array([found[k][1] for k, _ in kept], np.float32),
+                        np.stack([points for _, points in kept]).astype(np.float32),
+                        np.array([found[k][3] for k, _ in kept]))
     return merged if factor == 1.0 else merged.rescaled(1.0 / factor)
 
 
@@ -391,25 +463,41 @@ def refine_landmarks(detector: FaceDetector, image: np.ndarray, box: np.ndarray,
     return landmarks
 
 
-def _look_again(detector: FaceDetector, image: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+def _look(detector: FaceDetector, image: np.ndarray, landmarks: np.ndarray, face_side: float, roll: float,
+          max_face: float | None = None) -> tuple[float, np.ndarray, float] | None:
+    """The detector's look at a patch of ``image`` around ``landmarks``' centre, :data:`LOOK_SIDE` face sides wide
+    (``face_side``: the face box's side; the patch shrunk so the face is at most ``max_face`` px), turned by
+    ``-roll`` so that a face at ``roll`` is upright there: ``(score, landmarks in image coordinates, roll left in the
+    patch)`` of the face nearest the patch centre, or None when it finds none."""
     import cv2
 
-    roll, _ = template_fit(landmarks)
-    if abs(roll) <= REFINE_ROLL:
-        return landmarks
     centre = np.asarray(landmarks, np.float64).mean(axis=0)
-    side = int(np.ceil(2.2 * max(box[2] - box[0], box[3] - box[1])))
-    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), -roll, 1.0)  # turns the face upright
+    scale = 1.0 if max_face is None else min(1.0, max_face / max(face_side, 1.0))
+    side = int(np.ceil(LOOK_SIDE * face_side * scale))
+    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), -roll, scale)
     matrix[:, 2] += (side - 1) / 2 - centre
     patch = cv2.warpAffine(np.ascontiguousarray(image), matrix, (side, side), flags=cv2.INTER_LINEAR, borderValue=0)
     found = detect_faces(detector, patch)
     if not len(found):
-        return landmarks
+        return None
     k = found.nearest_centre(patch.shape)
-    if abs(found.rolls()[k]) >= abs(roll) or not found.plausible(strong_score(detector))[k]:
-        return landmarks
     inverse = cv2.invertAffineTransform(matrix)
-    return (found.landmarks[k] @ inverse[:, :2].T + inverse[:, 2]).astype(np.float32)
+    return (float(found.scores[k]), (found.landmarks[k] @ inverse[:, :2].T + inverse[:, 2]).astype(np.float32),
+            float(found.rolls()[k]))
+
+
+def _look_again(detector: FaceDetector, image: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    roll, _ = template_fit(landmarks)
+    if _apart(roll, 90 * round(roll / 90)) <= REFINE_ROLL:  # near a quarter turn, the turn's own look was upright
+        return landmarks
+    look = _look(detector, image, landmarks, max(box[2] - box[0], box[3] - box[1]), roll)
+    if look is None or abs(look[2]) >= abs(roll) or look[0] < strong_score(detector):
+        return landmarks
+    return look[1]
+
+
+LOOK_SIDE = 2.2  # a second look's patch side, in face-box sides
+LOOK_FACE = 80  # px: a look that judges which way is up sees the face at most this big (it needs only a score)
 
 
 def find_faces(detector: FaceDetector, image: np.ndarray, orientation: str = DEFAULT_ORIENTATION,

@@ -108,6 +108,31 @@ def test_rotated_lfw_photos_align_to_the_same_face_as_upright(data_env, yunet, d
     assert ((upright * turned).sum(axis=1) > 0.9).all(), (upright * turned).sum(axis=1)
 
 
+class _Counting:
+    """A detector that counts its runs."""
+
+    def __init__(self, inner):
+        self.inner, self.runs = inner, 0
+        self.name, self.strong_score, self.takes_views = inner.name, inner.strong_score, inner.takes_views
+
+    def detect(self, image):
+        self.runs += 1
+        return self.inner.detect(image)
+
+
+def test_an_upright_photo_is_searched_once_and_a_turned_one_each_way_up(data_env, yunet):
+    photo = _photo("Colin_Powell", 1)
+    counting = _Counting(yunet)
+    upright = find_faces(counting, photo, "any")
+    assert counting.runs == 1 and upright.turns.tolist() == [0] * len(upright)
+    assert np.allclose(upright.landmarks, find_faces(yunet, photo, "upright").landmarks)
+    counting.runs = 0
+    turned = find_faces(counting, rotate_image(photo, 180, expand=True)[0], "any")
+    # four turns, then a look at the face each way up: it is read both ways up, and the right way wins
+    assert counting.runs == 6
+    assert abs(abs(turned.rolls()[turned.nearest_centre(photo.shape)]) - 180) < 15
+
+
 def test_the_confidence_rule_rejects_the_false_face_beside_a_turned_photos_subject(data_env, yunet):
     photo = _photo("Aiysha_Smith", 1)
     turned, matrix = rotate_image(photo, 90, expand=True)
