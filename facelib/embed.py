@@ -360,4 +360,3 @@ def squared_distance(a: np.ndarray | torch.Tensor, b: np.ndarray | torch.Tensor)
     """``|a - b|^2`` of two embeddings."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     return float(((a - b) ** 2).sum())
-

@@ -198,9 +198,13 @@ def photo_rotation_table(results: dict) -> str:
     if cost:
         caption += (f" Detection in any orientation: {cost['any_ms']:.1f} ms a photo against {cost['upright_ms']:.1f} "
                     f"upright ({cost['ratio']:.2f}x; {cost['photos']} photos turned by "
-                    f"{'/'.join(f'{a:g}' for a in cost.get('angles', []))} degrees, interleaved, best of 2); on "
-                    f"{cost['upright_photos']} upright photos it chose the upright detector's face in "
-                    f"{cost['upright_same_face']}.")
+                    f"{'/'.join(f'{a:g}' for a in cost.get('angles', []))} degrees, interleaved, best of 2; per "
+                    "angle " + ", ".join(f"{a} deg {v['ratio']:.2f}x" for a, v in cost.get("per_angle", {}).items())
+                    + f"); on {cost['upright_photos']} upright photos it chose the upright detector's face in "
+                    f"{cost['upright_same_face']}" + (f"; its second look moved the landmarks of "
+                                                      f"{cost['upright_landmarks_moved']} tilted face(s)"
+                                                      if cost.get("upright_landmarks_moved") else "")
+                    + ".")
     return "\n".join(lines) + "\n\n" + caption + f" Regenerate: `{PHOTO_COMMAND}`."
 
 

@@ -147,6 +147,22 @@ def test_the_confidence_rule_rejects_the_false_face_beside_a_turned_photos_subje
     assert not found.weak and np.linalg.norm(found.landmarks - truth, axis=1).mean() < 5
 
 
+def test_verify_says_when_it_fell_back_to_a_weak_detection(data_env, tmp_path, capsys):
+    import cv2
+
+    from facelib import cli
+
+    turned = rotate_image(_photo("Aiysha_Smith", 1), 90, expand=True)[0]
+    path = tmp_path / "turned.png"
+    cv2.imwrite(str(path), cv2.cvtColor(turned, cv2.COLOR_RGB2BGR))
+    cli.main(["verify", str(path), str(path), "--orientation", "upright", "--json"])
+    captured = capsys.readouterr()
+    assert "fell back to the most confident weak detection (score 0.73)" in captured.err
+    assert json.loads(captured.out)["photos"][0]["weak_detection"] is True
+    assert cli.main(["verify", str(path), str(path), "--json"]) == 0  # in any orientation: the face itself
+    assert json.loads(capsys.readouterr().out)["photos"][0]["weak_detection"] is False
+
+
 def test_verify_finds_the_faces_of_turned_photos_and_says_so(data_env, tmp_path, capsys):
     import cv2
 
