@@ -15,8 +15,7 @@ Rows (every row through the same YuNet detection, face nearest the centre among 
 
 ``--pairs`` takes a balanced subset (a multiple of 20; the 10 folds stay); ``--pairs 0``, the 6,000 pairs. On a 2-core
 AMD EPYC the 600-pair subset at 7 angles takes ~40 minutes; the full protocol ~8x that. The turned-photo packs are
-cached by data, detector, angle and orientation, not by the detection code: after changing ``facelib/detect.py``,
-delete ``<FACELIB_DATA_DIR>/packs/*-photo*`` before measuring again.
+cached by data, detector, angle, orientation and ``facelib.detect.SEARCH_VERSION`` (bump it when the search changes).
 """
 
 from __future__ import annotations

@@ -295,6 +295,9 @@ def strong_score(detector: FaceDetector) -> float:
 # anatomical ArcFace order whatever the photo's orientation (:func:`detect_any_orientation`). Every face is within
 # 45 degrees of upright in one of the four turns. Default ``any``: measured on LFW photos turned before detection
 # (benchmarks/photo_rotation.py; README), the same faces as ``upright`` on upright photos at about its cost.
+# Bumped whenever the search in any orientation changes what it finds: packs of turned photos carry it in their
+# names (facelib.verification.prepare_photo_rotation), so a changed search never reads an older search's faces.
+SEARCH_VERSION = 2
 ORIENTATIONS = ("upright", "any")
 DEFAULT_ORIENTATION = "any"
 MERGE_IOU = 0.4  # detections of one face found in different turns overlap by more than this

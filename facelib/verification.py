@@ -317,11 +317,11 @@ def prepare_photo_rotation(benchmark: Benchmark, degrees: float, orientation: st
     by the quarter turn the face was found in; no landmark is used)}``. A photo without a face falls back to the central
     box of the turned photo (counted)."""
     from .align import box_crop, crop_face, detect_and_align
-    from .detect import create_detector
+    from .detect import SEARCH_VERSION, create_detector
 
     stem = pack_path(benchmark, detector).stem
-    paths = {kind: data_dir() / "packs" / f"{stem}-photo{degrees:g}-{orientation}-{kind}.npz"
-             for kind in ("aligned", "box")}
+    search = f"{orientation}{SEARCH_VERSION}" if orientation == "any" else orientation
+    paths = {kind: data_dir() / "packs" / f"{stem}-photo{degrees:g}-{search}-{kind}.npz" for kind in ("aligned", "box")}
     packs = {}
     for kind, path in paths.items():
         if path.is_file():
