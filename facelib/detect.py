@@ -277,8 +277,8 @@ class TinyRetinaFaceDetector:
 
 # The confidence rule a face must pass before a face-choice rule may take it (:meth:`Detections.plausible`); when
 # no face passes, the most confident one is used and reported as weak (``AlignedFace.weak``, ``facelib verify``).
-# Measured on LFW photos turned by 90 and 180 degrees before upright-only YuNet (benchmarks/orientation.py,
-# docs/findings.md): its detections off the subject score lower and have landmarks that fit no face's shape.
+# Measured on LFW photos turned by 90 and 180 degrees before upright-only YuNet (docs/findings.md): its detections
+# off the subject score lower and have landmarks that fit no face's shape.
 # A detector's strong score is its ``strong_score`` attribute: YuNet's 0.75 is measured (at 0.75 and 0.08, 1 of 21
 # detections off any face passes, 11 % of detections of faces do not: mostly faces at 30-60 degrees before their
 # second look); MTCNN's and RetinaFace's are set, not measured (their scores of real faces sit near 1).

@@ -105,8 +105,8 @@ class FaceEmbedder:
             where it is ~4x faster; fp32 elsewhere). Embeddings differ by ~1e-3 in cosine. Both run in
             channels-last memory layout (in fp32 MobileFaceNet 1.8-2.6x, iResNet-18 1.6x faster than NCHW on a
             2-core AMD EPYC, the same numbers to ~1e-6: ``python benchmarks/models.py``).
-        orientation: how :meth:`embed_photo` searches a photo: ``"any"`` (default: faces at any in-plane angle,
-            ~4x the upright detector's cost, the same faces on upright photos; ``benchmarks/orientation.py``) or
+        orientation: how :meth:`embed_photo` searches a photo: ``"any"`` (default: faces at any in-plane angle; an
+            upright photo costs one detector run, a turned one ~5x; ``benchmarks/photo_rotation.py``) or
             ``"upright"`` (:data:`facelib.detect.ORIENTATIONS`).
 
     Example:
